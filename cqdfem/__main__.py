@@ -1,0 +1,3 @@
+from cqdfem.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,456 @@
+"""Loading and validating geometry and case files (TOML).
+
+Everything a solver reads is checked here, before any work starts: unknown keys, wrong units,
+missing or non-positive thicknesses, unknown materials, files that do not exist. A failure is an
+:class:`InputError` carrying ``file: key: what was expected``.
+"""
+
+import copy
+import dataclasses
+import math
+import pathlib
+import re
+import tomllib
+
+from cqdfem import units
+from cqdfem.errors import InputError
+from cqdfem.materials import Library, Material, effective_medium
+
+# --- small typed readers -------------------------------------------------------------------------
+
+
+def quantity(unit, positive=False, nonnegative=False):
+    def read(value, key):
+        v = units.parse(value, unit, key)
+        if positive and v <= 0:
+            raise InputError(f"expected a positive quantity in {unit}, got {value!r}", key)
+        if nonnegative and v < 0:
+            raise InputError(f"expected a non-negative quantity in {unit}, got {value!r}", key)
+        return v
+    read.expected = f"quantity in {unit}"
+    return read
+
+
+def integer(minimum=None):
+    def read(value, key):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"expected an integer, got {value!r}", key)
+        if minimum is not None and value < minimum:
+            raise InputError(f"expected an integer >= {minimum}, got {value!r}", key)
+        return value
+    return read
+
+
+def number(lo=None, hi=None, lo_open=False):
+    def read(value, key):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"expected a number, got {value!r}", key)
+        v = float(value)
+        bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (hi is not None and v > hi)
+        if bad or not math.isfinite(v):
+            rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}]"
+            raise InputError(f"expected a number in {rng}, got {value!r}", key)
+        return v
+    return read
+
+
+def boolean(value, key):
+    if not isinstance(value, bool):
+        raise InputError(f"expected true or false, got {value!r}", key)
+    return value
+
+
+def string(value, key):
+    if not isinstance(value, str) or not value:
+        raise InputError(f"expected a non-empty string, got {value!r}", key)
+    return value
+
+
+def choice(*options):
+    def read(value, key):
+        if value not in options:
+            raise InputError(f"expected one of {', '.join(map(repr, options))}, got {value!r}", key)
+        return value
+    return read
+
+
+def list_of(reader, length=None):
+    def read(value, key):
+        if not isinstance(value, list) or (length is not None and len(value) != length):
+            n = f"{length} " if length else ""
+            raise InputError(f"expected a list of {n}values, got {value!r}", key)
+        return [reader(v, f"{key}[{i}]") for i, v in enumerate(value)]
+    return read
+
+
+def pairs(first, second):
+    """A list of [a, b] pairs such as [["295 K", 1.0], ["333 K", 1.7]]."""
+    def read(value, key):
+        if not isinstance(value, list) or not value:
+            raise InputError("expected a list of [a, b] pairs", key)
+        out = []
+        for i, p in enumerate(value):
+            if not isinstance(p, list) or len(p) != 2:
+                raise InputError(f"expected a pair [a, b], got {p!r}", f"{key}[{i}]")
+            out.append([first(p[0], f"{key}[{i}][0]"), second(p[1], f"{key}[{i}][1]")])
+        return out
+    return read
+
+
+def section(schema, value, key, required=()):
+    """Check a table against ``schema`` (name -> reader); unknown keys are errors."""
+    if not isinstance(value, dict):
+        raise InputError("expected a table", key)
+    out = {}
+    for k, v in value.items():
+        where = f"{key}.{k}" if key else k
+        if k not in schema:
+            raise InputError(f"unknown key (expected one of {', '.join(sorted(schema))})", where)
+        out[k] = schema[k](v, where)
+    for k in required:
+        if k not in value:
+            raise InputError("missing (required)", f"{key}.{k}" if key else k)
+    return out
+
+
+LENGTH = quantity("m", positive=True)
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+# --- geometry ------------------------------------------------------------------------------------
+
+MESH_SCHEMA = {
+    "dimension": choice(1, 2, 3),
+    "coordinates": choice("cartesian", "axisymmetric"),
+    "film_cells": integer(1),          # cells through the active film
+    "min_cells": integer(1),           # cells through every other layer
+    "growth": number(1.0, 3.0, lo_open=True),   # cell-size ratio away from thin layers
+    "max_cell": LENGTH,                # largest cell size (vertical and lateral)
+    "spot": list_of(LENGTH, 2),        # pump spot (x, y) full widths, rectangle
+    "spot_diameter": LENGTH,           # pump spot, disc
+    "spot_cells": integer(2),          # lateral cells per spot half-width at the spot edge
+    "pillar_cells": integer(4),        # lateral cells across one pillar diameter
+}
+MESH_DEFAULTS = {"dimension": 1, "coordinates": "cartesian", "film_cells": 4, "min_cells": 4,
+                 "growth": 1.3, "spot_cells": 10, "pillar_cells": 8}
+
+DOMAIN_SCHEMA = {"width": LENGTH, "depth": LENGTH, "symmetric": boolean}
+PILLAR_SCHEMA = {"period": LENGTH, "diameter": LENGTH, "fill": lambda v, k: v}
+LAYER_SCHEMA = {"name": string, "material": lambda v, k: v, "thickness": LENGTH,
+                "active": boolean, "pillars": lambda v, k: v}
+GEOMETRY_SCHEMA = {"title": string, "layers": lambda v, k: v, "domain": lambda v, k: v,
+                   "mesh": lambda v, k: v, "cover": lambda v, k: v, "materials": lambda v, k: v}
+
+
+@dataclasses.dataclass(frozen=True)
+class Pillars:
+    period: float
+    diameter: float
+    fill: Material
+
+    @property
+    def fill_fraction(self):
+        """Area (volume) fraction of the cylinders in the layer, π d² / (4 Λ²)."""
+        return math.pi * self.diameter ** 2 / (4 * self.period ** 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    name: str
+    material: Material
+    thickness: float
+    z0: float                    # bottom, m (z = 0 at the bottom of the stack)
+    active: bool = False
+    pillars: Pillars | None = None
+
+    @property
+    def z1(self):
+        return self.z0 + self.thickness
+
+    def homogenised(self):
+        """The layer's material, with a pillar array replaced by its effective medium."""
+        if self.pillars is None:
+            return self.material
+        return effective_medium(self.pillars.fill_fraction, self.material, self.pillars.fill,
+                                f"{self.name} (effective)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Geometry:
+    title: str
+    layers: tuple
+    cover: Material
+    width: float | None          # full lateral extent in x (2D/3D), m
+    depth: float | None          # full lateral extent in y (3D), m
+    symmetric: bool              # model half (2D) / a quarter (3D) with symmetry planes
+    mesh: dict                   # meshing options, MESH_SCHEMA keys with defaults
+    path: pathlib.Path | None = None
+    materials: Library | None = None
+
+    @property
+    def thickness(self):
+        return sum(layer.thickness for layer in self.layers)
+
+    @property
+    def active(self):
+        return next((layer for layer in self.layers if layer.active), None)
+
+    def layer(self, name):
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def spot(self):
+        """('rect', (wx, wy)) or ('disc', diameter) or None, from the mesh options."""
+        if "spot_diameter" in self.mesh:
+            return "disc", self.mesh["spot_diameter"]
+        if "spot" in self.mesh:
+            return "rect", tuple(self.mesh["spot"])
+        return None
+
+    def with_mesh(self, **options):
+        """A copy with meshing options replaced (validated like the file's [mesh] table)."""
+        opts = dict(self.mesh)
+        given = section(MESH_SCHEMA, options, "mesh")
+        if "spot" in given:
+            opts.pop("spot_diameter", None)
+        if "spot_diameter" in given:
+            opts.pop("spot", None)
+        opts.update(given)
+        check_mesh_options(opts, self, "mesh")
+        return dataclasses.replace(self, mesh=opts)
+
+
+def check_mesh_options(opts, geometry, key):
+    dim = opts["dimension"]
+    if opts["coordinates"] == "axisymmetric" and dim != 2:
+        raise InputError("axisymmetric coordinates need dimension = 2", f"{key}.coordinates")
+    if "spot" in opts and "spot_diameter" in opts:
+        raise InputError("give spot (rectangle) or spot_diameter (disc), not both", f"{key}.spot")
+    if opts["coordinates"] == "axisymmetric" and "spot" in opts:
+        raise InputError("an axisymmetric model needs a disc spot (spot_diameter)", f"{key}.spot")
+    if dim >= 2 and geometry.width is None:
+        raise InputError(f"a {dim}D mesh needs the lateral size of the model", "domain.width")
+    if dim == 3 and geometry.depth is None:
+        raise InputError("a 3D mesh needs the lateral size in y of the model", "domain.depth")
+    if dim >= 2:
+        spot = geometry.spot() if opts is geometry.mesh else _spot(opts)
+        if spot is not None:
+            w = spot[1] if spot[0] == "disc" else spot[1][0]
+            if w >= geometry.width:
+                raise InputError(f"the pump spot ({w:g} m) must be smaller than domain.width", f"{key}.spot")
+
+
+def _spot(opts):
+    if "spot_diameter" in opts:
+        return "disc", opts["spot_diameter"]
+    if "spot" in opts:
+        return "rect", tuple(opts["spot"])
+    return None
+
+
+def read_toml(path, key=None, file=None):
+    path = pathlib.Path(path)
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError("file does not exist", key, file or path) from None
+    except IsADirectoryError:
+        raise InputError("expected a file, got a directory", key, file or path) from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"not valid TOML ({e})", None, path) from None
+
+
+def parse_geometry(data, path=None, library=None):
+    """Validate a geometry table; ``path`` is used in messages only."""
+    try:
+        return _parse_geometry(data, path, library or Library.default())
+    except InputError as e:
+        raise e.at(file=path) from None
+
+
+def _parse_geometry(data, path, library):
+    section(GEOMETRY_SCHEMA, data, "", required=("layers",))
+    if "materials" in data:
+        if not isinstance(data["materials"], dict):
+            raise InputError("expected a table of materials", "materials")
+        library = library.with_overrides(data["materials"])
+    domain = section(DOMAIN_SCHEMA, data.get("domain", {}), "domain")
+    layers_in = data["layers"]
+    if not isinstance(layers_in, list) or not layers_in:
+        raise InputError("expected at least one [[layers]] table", "layers")
+    layers, z, names = [], 0.0, set()
+    for i, raw in enumerate(layers_in):
+        key = f"layers[{i}]"
+        spec = section(LAYER_SCHEMA, raw, key, required=("name", "material", "thickness"))
+        name = spec["name"]
+        if not NAME.match(name):
+            raise InputError(f"expected a name of letters, digits, '_' or '-', got {name!r}", f"{key}.name")
+        if name in names:
+            raise InputError(f"layer name {name!r} is used twice", f"{key}.name")
+        names.add(name)
+        material = library.resolve(spec["material"], f"{key}.material", name=None)
+        pillars = None
+        if "pillars" in spec:
+            p = section(PILLAR_SCHEMA, spec["pillars"], f"{key}.pillars",
+                        required=("period", "diameter", "fill"))
+            fill = library.resolve(p["fill"], f"{key}.pillars.fill")
+            if p["diameter"] >= p["period"]:
+                raise InputError("expected a pillar diameter smaller than the period", f"{key}.pillars.diameter")
+            pillars = Pillars(p["period"], p["diameter"], fill)
+        layers.append(Layer(name, material, spec["thickness"], z, spec.get("active", False), pillars))
+        z += spec["thickness"]
+    if sum(layer.active for layer in layers) > 1:
+        raise InputError("expected at most one layer with active = true", "layers")
+    cover = library.resolve(data.get("cover", "air"), "cover")
+    mesh = dict(MESH_DEFAULTS)
+    mesh.update(section(MESH_SCHEMA, data.get("mesh", {}), "mesh"))
+    geometry = Geometry(title=data.get("title", path.stem if path else "stack"), layers=tuple(layers),
+                        cover=cover, width=domain.get("width"), depth=domain.get("depth"),
+                        symmetric=domain.get("symmetric", True), mesh=mesh,
+                        path=pathlib.Path(path) if path else None, materials=library)
+    check_mesh_options(mesh, geometry, "mesh")
+    return geometry
+
+
+def load_geometry(path, library=None):
+    return parse_geometry(read_toml(path), pathlib.Path(path), library)
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+INTENSITY = quantity("W/m^2", positive=True)
+TIME = quantity("s", positive=True)
+TEMPERATURE = quantity("K", positive=True)
+FRACTION = number(0.0, 1.0)
+
+CASE_SCHEMA = {
+    "pump": {"intensity": INTENSITY, "power_density": quantity("W/m^3", positive=True),
+             "spot": list_of(LENGTH, 2), "diameter": LENGTH, "duration": TIME,
+             "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
+             "period": TIME, "pulses": integer(1)},
+    "film": {"layer": string, "absorptance": FRACTION, "plqy": FRACTION,
+             "emission_wavelength": LENGTH},
+    "threshold": {"law": choice("auger", "t0", "table"), "at_reference": INTENSITY,
+                  "reference_temperature": TEMPERATURE, "T0": TEMPERATURE,
+                  "fit": pairs(TEMPERATURE, number(0.0, lo_open=True)),
+                  "table": pairs(TEMPERATURE, number(0.0, lo_open=True)),
+                  "energy": quantity("eV", positive=True), "mass_ratio": number(0.0, lo_open=True)},
+    "thermal": {"dimension": choice(1, 2, 3), "coordinates": choice("cartesian", "axisymmetric"),
+                "end_time": TIME, "first_step": TIME, "ambient": TEMPERATURE,
+                "initial": TEMPERATURE, "convection": quantity("W/m^2/K", nonnegative=True),
+                "output_times": list_of(TIME)},
+    "output": {"directory": string, "fields": boolean, "plots": boolean},
+}
+KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
+TOP_SCHEMA = {"title": string, "geometry": lambda v, k: v, "kind": choice(*KINDS),
+              "mesh": lambda v, k: v, "materials": lambda v, k: v,
+              **{name: (lambda v, k: v) for name in CASE_SCHEMA}}
+
+
+@dataclasses.dataclass
+class Case:
+    path: pathlib.Path
+    title: str
+    kind: str
+    geometry: Geometry
+    sections: dict           # validated sections, SI values
+    raw: dict                # the input after --set overrides (for summary.json)
+
+    def resolved(self):
+        """The fully resolved input, JSON-serialisable, for summary.json."""
+        g = self.geometry
+        return {"title": self.title, "kind": self.kind, "file": str(self.path),
+                "geometry": {"file": str(g.path) if g.path else None, "title": g.title,
+                             "layers": [{"name": l.name, "material": l.material.name,
+                                         "thickness_m": l.thickness, "active": l.active}
+                                        for l in g.layers],
+                             "width_m": g.width, "depth_m": g.depth, "mesh": g.mesh},
+                **self.sections}
+
+
+def apply_overrides(data, overrides):
+    """Apply ``key.path=value`` strings (value as TOML if it parses, else a string)."""
+    data = copy.deepcopy(data)
+    for item in overrides or ():
+        if "=" not in item:
+            raise InputError(f"expected KEY=VALUE, got {item!r}", "--set")
+        path, text = item.split("=", 1)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        keys = path.strip().split(".")
+        node = data
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise InputError(f"cannot set {path}: {k} is not a table", "--set")
+        node[keys[-1]] = value
+    return data
+
+
+def load_case(path, overrides=()):
+    path = pathlib.Path(path)
+    data = apply_overrides(read_toml(path), overrides)
+    try:
+        return _parse_case(data, path)
+    except InputError as e:
+        raise e.at(file=path) from None
+
+
+def _parse_case(data, path):
+    section(TOP_SCHEMA, data, "", required=("geometry",))
+    library = Library.default()
+    if "materials" in data:
+        if not isinstance(data["materials"], dict):
+            raise InputError("expected a table of materials", "materials")
+        library = library.with_overrides(data["materials"])
+    geo = data["geometry"]
+    if isinstance(geo, str):
+        gpath = (path.parent / geo).resolve()
+        if not gpath.is_file():
+            raise InputError(f"geometry file {geo!r} does not exist (looked in {gpath.parent})", "geometry")
+        try:
+            geometry = parse_geometry(read_toml(gpath), gpath, library)
+        except InputError as e:
+            raise e.at(file=gpath) from None
+    elif isinstance(geo, dict):
+        geometry = _parse_geometry(geo, path, library)
+    else:
+        raise InputError("expected a geometry file name or an inline geometry table", "geometry")
+    sections = {name: section(schema, data.get(name, {}), name) for name, schema in CASE_SCHEMA.items()}
+    mesh = dict(data.get("mesh", {}))
+    pump = sections["pump"]
+    if "spot" in pump and "diameter" in pump:
+        raise InputError("give spot (rectangle) or diameter (disc), not both", "pump.diameter")
+    if "spot" in pump:
+        mesh["spot"] = data["pump"]["spot"]
+    if "diameter" in pump:
+        mesh["spot_diameter"] = data["pump"]["diameter"]
+    for k in ("dimension", "coordinates"):
+        if k in sections["thermal"]:
+            mesh[k] = sections["thermal"][k]
+    if mesh:
+        try:
+            geometry = geometry.with_mesh(**mesh)
+        except InputError as e:
+            raise e.at(file=path) from None
+    film = sections["film"]
+    if "layer" in film:
+        try:
+            layer = geometry.layer(film["layer"])
+        except KeyError:
+            raise InputError(f"no layer named {film['layer']!r} in the geometry", "film.layer") from None
+        if not layer.active:
+            raise InputError(f"layer {film['layer']!r} is not the active layer", "film.layer")
+    thr = sections["threshold"]
+    if thr.get("law") == "t0" and "T0" not in thr and "fit" not in thr:
+        raise InputError("the t0 law needs T0 or fit", "threshold.T0")
+    if thr.get("law") == "table" and "table" not in thr:
+        raise InputError("the table law needs table = [[T, P_th or ratio], ...]", "threshold.table")
+    out = sections["output"]
+    out.setdefault("directory", str(pathlib.Path("results") / path.stem))
+    return Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
+                geometry=geometry, sections=sections, raw=data)

@@ -1,0 +1,170 @@
+"""The ``cqdfem`` command: check, mesh, run, info.
+
+Bad input is one line on stderr (``file: key: what was expected``) and exit code 2, on every rank
+alike (validation is deterministic, so all ranks fail together; only rank 0 prints).
+"""
+
+import argparse
+import json
+import pathlib
+import shutil
+import sys
+import tempfile
+
+from cqdfem import case as caselib
+from cqdfem.errors import InputError
+
+
+def _rank():
+    try:
+        from mpi4py import MPI
+
+        return MPI.COMM_WORLD.rank
+    except ImportError:
+        return 0
+
+
+def say(*args, **kwargs):
+    if _rank() == 0:
+        print(*args, **kwargs, flush=True)
+
+
+def load_any(path, overrides=()):
+    """A geometry file (it has [[layers]]) or a case file; returns (case or None, geometry)."""
+    data = caselib.read_toml(path)
+    if "layers" in data:
+        data = caselib.apply_overrides(data, overrides)
+        return None, caselib.parse_geometry(data, pathlib.Path(path))
+    case = caselib.load_case(path, overrides)
+    return case, case.geometry
+
+
+def cmd_check(args):
+    for path in args.files:
+        case, geometry = load_any(path, args.set)
+        what = f"case, kind {case.kind}" if case else "geometry"
+        layers = ", ".join(f"{l.name} {l.thickness * 1e9:g} nm" for l in geometry.layers)
+        say(f"ok: {path} ({what}; {layers})")
+    return 0
+
+
+def print_mesh_summary(summary):
+    say(f"{summary['dimension']}D {summary['coordinates']} mesh: {summary['cells']} cells, "
+        f"{summary['vertices']} vertices, {summary['ranks']} rank(s)")
+    say(f"  {'layer':<16} {'thickness':>12} {'cells':>10} {'through':>8}  regions")
+    for l in summary["layers"]:
+        regions = ", ".join(f"{r}: {n}" for r, n in l["regions"].items())
+        say(f"  {l['name']:<16} {l['thickness_m'] * 1e9:>9.4g} nm {l['cells']:>10} {l['cells_through']:>8}  {regions}")
+    say(f"  boundaries: {', '.join(summary['boundaries'])}")
+
+
+def cmd_mesh(args):
+    from cqdfem import mesh as meshlib
+
+    _, geometry = load_any(args.geometry, args.set)
+    if args.dimension:
+        geometry = geometry.with_mesh(dimension=args.dimension)
+    outputs = [pathlib.Path(o) for o in (args.output or [])]
+    for o in outputs:
+        if o.suffix not in (".xdmf", ".msh", ".vtu", ".vtk"):
+            raise InputError(f"unsupported mesh format {o.suffix!r} (expected .xdmf, .msh, .vtu or .vtk)", "-o", o)
+    sm = meshlib.create(geometry)
+    print_mesh_summary(sm.summary())
+    for o in outputs:
+        o.parent.mkdir(parents=True, exist_ok=True)
+        sm.write(o)
+        say(f"wrote {o}")
+    return 0
+
+
+def cmd_run(args):
+    from mpi4py import MPI
+
+    case = caselib.load_case(args.case, args.set)
+    outdir = pathlib.Path(args.output or case.sections["output"]["directory"])
+    if case.kind != "mesh":
+        raise InputError(f"kind {case.kind!r} needs a solver this version of cqdfem does not have yet "
+                         "(available: 'mesh')", "kind", case.path)
+    from cqdfem import compat
+    from cqdfem import mesh as meshlib
+
+    comm = MPI.COMM_WORLD
+    # Everything is written to a scratch directory next to the target and moved in at the end, so
+    # a failed run leaves nothing half-written.
+    scratch = None
+    if comm.rank == 0:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent)
+    scratch = pathlib.Path(comm.bcast(scratch, root=0))
+    try:
+        sm = meshlib.create(case.geometry)
+        summary = sm.summary()
+        print_mesh_summary(summary)
+        sm.write(scratch / "mesh.xdmf")
+        summary = {"case": case.resolved(), "mesh": summary, "versions": compat.versions()}
+        if comm.rank == 0:
+            (scratch / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        comm.barrier()
+    except BaseException:
+        if comm.rank == 0:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if comm.rank == 0:
+        outdir.mkdir(parents=True, exist_ok=True)
+        for f in scratch.iterdir():
+            f.replace(outdir / f.name)
+        scratch.rmdir()
+    say(f"results: {outdir}/summary.json, {outdir}/mesh.xdmf (ParaView: open with the Xdmf3ReaderT reader)")
+    return 0
+
+
+def cmd_info(args):
+    from cqdfem import compat
+
+    v = compat.versions()
+    if args.json:
+        say(json.dumps(v, indent=2))
+        return 0
+    say(f"cqdfem  {v['cqdfem']}")
+    say(f"DOLFINx {v['dolfinx']}")
+    say(f"PETSc   {v['petsc']} (scalar {v.get('petsc_scalar')})")
+    say(f"SLEPc   {v['slepc']}")
+    say(f"gmsh    {v['gmsh']}")
+    say(f"MPI     {v['mpi']} (mpi4py {v['mpi4py']}), {v['ranks']} rank(s)")
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="cqdfem", description="Thermal runaway in CQD lasers (FEniCSx).")
+    sub = p.add_subparsers(dest="command", required=True)
+    sets = {"action": "append", "default": [], "metavar": "KEY=VALUE",
+            "help": "override an entry of the file, e.g. --set mesh.film_cells=6"}
+    c = sub.add_parser("check", help="validate case and geometry files without solving")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--set", **sets)
+    c.set_defaults(func=cmd_check)
+    m = sub.add_parser("mesh", help="mesh a geometry (or a case's geometry) and write it")
+    m.add_argument("geometry")
+    m.add_argument("-o", "--output", action="append", help="output file: .xdmf, .msh, .vtu (repeatable)")
+    m.add_argument("--dimension", type=int, choices=(1, 2, 3))
+    m.add_argument("--set", **sets)
+    m.set_defaults(func=cmd_mesh)
+    r = sub.add_parser("run", help="run a case")
+    r.add_argument("case")
+    r.add_argument("-o", "--output", help="output directory (default: the case's output.directory)")
+    r.add_argument("--set", **sets)
+    r.set_defaults(func=cmd_run)
+    i = sub.add_parser("info", help="versions of cqdfem, DOLFINx, PETSc, SLEPc, gmsh, MPI")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        if _rank() == 0:
+            print(str(e), file=sys.stderr, flush=True)
+        return 2

@@ -1,0 +1,429 @@
+"""Layered stacks as graded, layer-conforming meshes built in gmsh.
+
+A film stack is thin vertically (100 nm film on a 1 mm substrate) and wide laterally (a 50 µm spot),
+so isotropic cells cannot resolve it: a 30 nm cell everywhere in a 3D block is 1e10 cells. Instead
+every layer is an extrusion of one lateral mesh: the lateral mesh (1D in x or r for 2D models, a gmsh
+triangulation of the x-y plane for 3D) resolves the spot edge and the DFB pillars, and the vertical
+node distribution gives every layer its minimum cell count and grows geometrically away from thin
+layers. Prisms are split into tetrahedra and quads into triangles with a rule that only depends on
+global vertex numbers, so neighbouring cells always agree on shared faces.
+
+All lengths inside this module are micrometres: OCC's tolerance is 1e-7 model units, so a 100 nm
+layer drawn in metres would break its boolean operations. :func:`build` returns SI-free data; the
+caller (``cqdfem.mesh``) scales to metres.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from cqdfem.errors import InputError
+
+UM = 1e-6  # metres per model unit
+
+
+@dataclasses.dataclass
+class StackGrid:
+    """A mesh in model units (µm) with cells grouped by region and boundary facets by role."""
+    dim: int
+    points: np.ndarray                 # (n, 3)
+    cell_type: str                     # "line" | "triangle" | "tetra"
+    regions: dict                      # region name -> (m, k) int array of point indices
+    boundaries: dict                   # role -> (m, k-1) int array (points for 1D)
+    region_layer: dict                 # region name -> layer name
+    region_material: dict              # region name -> Material
+    layer_cells: dict                  # layer name -> cells through its thickness
+    axisymmetric: bool = False
+
+
+# --- vertical and lateral node distributions -----------------------------------------------------
+
+
+def graded_nodes(a, b, size, min_cells):
+    """Nodes on [a, b] equidistributing 1/size(x): cell sizes follow ``size`` (never more than it).
+
+    ``size`` is a vectorised function of position. The cell count is the integral of dx/size,
+    rounded up, and at least ``min_cells``.
+    """
+    length = b - a
+    # Dense sampling, geometric from both ends, resolves sizes that vary over five decades.
+    t = np.unique(np.concatenate([np.geomspace(1e-9, 0.5, 2000), np.linspace(0, 1, 2001)]))
+    s = np.unique(np.concatenate([a + t * length, b - t * length]))
+    h = size(s)
+    if np.any(h <= 0):
+        raise ValueError("mesh size must be positive")
+    cum = np.concatenate([[0.0], np.cumsum(np.diff(s) * 0.5 * (1 / h[1:] + 1 / h[:-1]))])
+    n = max(int(min_cells), int(math.ceil(cum[-1] - 1e-9)))
+    nodes = np.interp(np.linspace(0, cum[-1], n + 1), cum, s)
+    nodes[0], nodes[-1] = a, b
+    return nodes
+
+
+def _interval_distance(x, lo, hi):
+    return np.maximum(np.maximum(lo - x, x - hi), 0.0)
+
+
+def vertical_nodes(geometry):
+    """Node heights (µm) through the stack and the number of cells in each layer."""
+    opts = geometry.mesh
+    g = opts["growth"]
+    layers = [(l.z0 / UM, l.z1 / UM, l.thickness / UM / (opts["film_cells"] if l.active else opts["min_cells"]))
+              for l in geometry.layers]
+    h_max = _max_cell(geometry)
+
+    def size(z):
+        h = np.full_like(z, h_max)
+        for lo, hi, h0 in layers:
+            h = np.minimum(h, h0 + (g - 1) * _interval_distance(z, lo, hi))
+        return h
+
+    nodes, counts = [0.0], {}
+    for layer, (lo, hi, _) in zip(geometry.layers, layers):
+        n_min = opts["film_cells"] if layer.active else opts["min_cells"]
+        z = graded_nodes(lo, hi, size, n_min)
+        counts[layer.name] = len(z) - 1
+        nodes.extend(z[1:])
+    nodes = np.array(nodes)
+    nodes[-1] = geometry.thickness / UM
+    return nodes, counts
+
+
+def _max_cell(geometry):
+    if "max_cell" in geometry.mesh:
+        return geometry.mesh["max_cell"] / UM
+    extent = max([geometry.thickness] + [w for w in (geometry.width, geometry.depth) if w])
+    return extent / UM / 8
+
+
+def _lateral_sizes(geometry):
+    """(spot edge size, pillar size, growth, max) for the lateral mesh, µm."""
+    opts = geometry.mesh
+    spot = geometry.spot()
+    h_spot = None
+    if spot is not None:
+        half = (spot[1] if spot[0] == "disc" else min(spot[1])) / 2 / UM
+        h_spot = half / opts["spot_cells"]
+    pillared = [l.pillars for l in geometry.layers if l.pillars is not None]
+    h_pillar = min(p.diameter for p in pillared) / UM / opts["pillar_cells"] if pillared else None
+    return h_spot, h_pillar, opts["growth"], _max_cell(geometry)
+
+
+def _pillar_centres_1d(pillars, lo, hi):
+    """Pillar centres i·Λ (µm) whose pillar lies inside [lo, hi] or is cut only by lo == 0."""
+    period, radius = pillars.period / UM, pillars.diameter / UM / 2
+    first, last = math.ceil((lo - radius) / period), math.floor((hi - radius) / period)
+    centres = [i * period for i in range(first, last + 1)]
+    return [c for c in centres if c - radius >= lo - 1e-9 or abs(lo) < 1e-12]
+
+
+def lateral_nodes(geometry):
+    """x (or r) nodes for a 2D model and the class ("spot", "pillar") flags of each segment."""
+    half = geometry.width / 2 / UM
+    lo = 0.0 if geometry.symmetric or geometry.mesh["coordinates"] == "axisymmetric" else -half
+    h_spot, h_pillar, g, h_max = _lateral_sizes(geometry)
+    spot = geometry.spot()
+    breaks = {lo, half}
+    edges = []
+    if spot is not None:
+        s = (spot[1] if spot[0] == "disc" else spot[1][0]) / 2 / UM
+        edges = [s] + ([-s] if lo < 0 else [])
+        breaks.update(edges)
+    pillars = next((l.pillars for l in geometry.layers if l.pillars is not None), None)
+    centres = []
+    if pillars is not None:
+        r = pillars.diameter / UM / 2
+        centres = _pillar_centres_1d(pillars, lo, half)
+        for c in centres:
+            breaks.update(x for x in (c - r, c + r) if lo <= x <= half)
+
+    def size(x):
+        h = np.full_like(x, h_max)
+        for e in edges:
+            h = np.minimum(h, h_spot + (g - 1) * np.abs(x - e))
+        if centres:
+            span = (centres[0] - r, centres[-1] + r)
+            h = np.minimum(h, h_pillar + (g - 1) * _interval_distance(x, *span))
+        return h
+
+    b = sorted(breaks)
+    xs = [b[0]]
+    for a, c in zip(b[:-1], b[1:]):
+        xs.extend(graded_nodes(a, c, size, 1)[1:])
+    xs = np.array(xs)
+    mid = 0.5 * (xs[1:] + xs[:-1])
+    in_spot = np.zeros(len(mid), bool)
+    if spot is not None:
+        in_spot = np.abs(mid) < edges[0]
+    in_pillar = np.zeros(len(mid), bool)
+    if pillars is not None:
+        for c in centres:
+            in_pillar |= np.abs(mid - c) < r
+    return xs, in_spot, in_pillar
+
+
+def lateral_mesh_3d(geometry):
+    """Triangulate the x-y plane with gmsh (OCC): spot and pillars conforming, graded sizes.
+
+    Returns (points (n, 2), triangles (m, 3), in_spot (m,), in_pillar (m,), boundary edges by role).
+    Must run on one rank with gmsh initialised.
+    """
+    import gmsh
+
+    occ = gmsh.model.occ
+    hx, hy = geometry.width / 2 / UM, geometry.depth / 2 / UM
+    x0, y0 = (0.0, 0.0) if geometry.symmetric else (-hx, -hy)
+    h_spot, h_pillar, g, h_max = _lateral_sizes(geometry)
+    gmsh.model.add("lateral")
+    domain = occ.addRectangle(x0, y0, 0, hx - x0, hy - y0)
+    tools = []
+    spot = geometry.spot()
+    if spot is not None:
+        if spot[0] == "disc":
+            rs = spot[1] / 2 / UM
+            tools.append(occ.addDisk(0, 0, 0, rs, rs))
+        else:
+            sx, sy = spot[1][0] / 2 / UM, spot[1][1] / 2 / UM
+            tools.append(occ.addRectangle(-sx, -sy, 0, 2 * sx, 2 * sy))
+    pillars = next((l.pillars for l in geometry.layers if l.pillars is not None), None)
+    pillar_disks = []
+    if pillars is not None:
+        r = pillars.diameter / UM / 2
+        cx = _pillar_centres_1d(pillars, x0, hx)
+        cy = _pillar_centres_1d(pillars, y0, hy)
+        if len(cx) * len(cy) > 20000:
+            raise InputError(f"{len(cx) * len(cy)} pillars in a 3D model: reduce domain.width/depth "
+                             "(3D pillar arrays are meant for small domains)", "domain.width")
+        for px in cx:
+            for py in cy:
+                pillar_disks.append(occ.addDisk(px, py, 0, r, r))
+        tools += pillar_disks
+    if tools:
+        occ.fragment([(2, domain)], [(2, t) for t in tools])
+    # Keep only what lies inside the domain rectangle (tools stick out across symmetry planes).
+    occ.synchronize()
+    eps = 1e-7 * max(hx, hy)
+    keep = gmsh.model.getEntitiesInBoundingBox(x0 - eps, y0 - eps, -eps, hx + eps, hy + eps, eps, 2)
+    drop = [e for e in gmsh.model.getEntities(2) if e not in keep]
+    if drop:
+        occ.remove(drop, recursive=True)
+    occ.synchronize()
+
+    # Sizes: linear growth from the spot edge, fine in the pillar array, capped.
+    fields = []
+    if spot is not None:
+        edge_curves = []
+        for dim, tag in gmsh.model.getEntities(1):
+            xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(dim, tag)
+            on_sym = geometry.symmetric and ((xmax - xmin < eps and abs(xmin) < eps) or
+                                             (ymax - ymin < eps and abs(ymin) < eps))
+            on_side = (xmax - xmin < eps and abs(xmin - hx) < eps) or (ymax - ymin < eps and abs(ymin - hy) < eps)
+            on_side |= (not geometry.symmetric) and ((xmax - xmin < eps and abs(xmin - x0) < eps) or
+                                                     (ymax - ymin < eps and abs(ymin - y0) < eps))
+            com = occ.getCenterOfMass(dim, tag)
+            near_spot = _in_spot(spot, com[0], com[1], tol=1e-6) != _in_spot(spot, com[0], com[1], tol=-1e-6)
+            if not on_sym and not on_side and near_spot:
+                edge_curves.append(tag)
+        f = gmsh.model.mesh.field.add("Distance")
+        gmsh.model.mesh.field.setNumbers(f, "CurvesList", edge_curves)
+        gmsh.model.mesh.field.setNumber(f, "Sampling", 400)
+        m = gmsh.model.mesh.field.add("MathEval")
+        gmsh.model.mesh.field.setString(m, "F", f"{h_spot} + {g - 1}*F{f}")
+        fields.append(m)
+    if pillar_disks:
+        b = gmsh.model.mesh.field.add("Box")
+        xs = [c for c in _pillar_centres_1d(pillars, x0, hx)]
+        ys = [c for c in _pillar_centres_1d(pillars, y0, hy)]
+        gmsh.model.mesh.field.setNumber(b, "VIn", h_pillar)
+        gmsh.model.mesh.field.setNumber(b, "VOut", h_max)
+        gmsh.model.mesh.field.setNumber(b, "XMin", min(xs) - r)
+        gmsh.model.mesh.field.setNumber(b, "XMax", max(xs) + r)
+        gmsh.model.mesh.field.setNumber(b, "YMin", min(ys) - r)
+        gmsh.model.mesh.field.setNumber(b, "YMax", max(ys) + r)
+        gmsh.model.mesh.field.setNumber(b, "ZMin", -1)
+        gmsh.model.mesh.field.setNumber(b, "ZMax", 1)
+        gmsh.model.mesh.field.setNumber(b, "Thickness", 0)
+        fields.append(b)
+    c = gmsh.model.mesh.field.add("Constant")
+    gmsh.model.mesh.field.setNumber(c, "VIn", h_max)
+    fields.append(c)
+    mn = gmsh.model.mesh.field.add("Min")
+    gmsh.model.mesh.field.setNumbers(mn, "FieldsList", fields)
+    gmsh.model.mesh.field.setAsBackgroundMesh(mn)
+    for opt, val in (("Mesh.MeshSizeExtendFromBoundary", 0), ("Mesh.MeshSizeFromPoints", 0),
+                     ("Mesh.MeshSizeFromCurvature", 0), ("Mesh.Algorithm", 6)):
+        gmsh.option.setNumber(opt, val)
+    gmsh.model.mesh.generate(2)
+
+    tags, coords, _ = gmsh.model.mesh.getNodes()
+    index = np.full(int(tags.max()) + 1, -1, dtype=np.int64)
+    index[tags.astype(np.int64)] = np.arange(len(tags))
+    points = coords.reshape(-1, 3)[:, :2]
+    tris, spot_flags, pillar_flags = [], [], []
+    for dim, tag in gmsh.model.getEntities(2):
+        com = occ.getCenterOfMass(dim, tag)
+        types, _, nodes = gmsh.model.mesh.getElements(dim, tag)
+        for t, n in zip(types, nodes):
+            if t != 2:
+                raise RuntimeError(f"unexpected lateral element type {t}")
+            tri = index[n.astype(np.int64)].reshape(-1, 3)
+            tris.append(tri)
+            spot_flags.append(np.full(len(tri), spot is not None and _in_spot(spot, *com[:2])))
+            in_p = pillars is not None and any(
+                math.hypot(com[0] - a, com[1] - bb) < r for a in cx for bb in cy)
+            pillar_flags.append(np.full(len(tri), in_p))
+    gmsh.model.remove()
+    tris = np.concatenate(tris)
+    # Boundary edges: edges used by one triangle; role from their position.
+    edges = np.sort(np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]), axis=1)
+    uniq, counts = np.unique(edges, axis=0, return_counts=True)
+    bnd = uniq[counts == 1]
+    mid = 0.5 * (points[bnd[:, 0]] + points[bnd[:, 1]])
+    tol = 1e-9 * max(hx, hy)
+    sym = (np.abs(mid[:, 0] - x0) < tol) | (np.abs(mid[:, 1] - y0) < tol)
+    roles = {"symmetry": bnd[sym], "side": bnd[~sym]} if geometry.symmetric else {"side": bnd}
+    return points, tris, np.concatenate(spot_flags), np.concatenate(pillar_flags), roles
+
+
+def _in_spot(spot, x, y, tol=0.0):
+    if spot[0] == "disc":
+        return math.hypot(x, y) < spot[1] / 2 / UM + tol
+    return abs(x) < spot[1][0] / 2 / UM + tol and abs(y) < spot[1][1] / 2 / UM + tol
+
+
+# --- assembling the extruded stack ---------------------------------------------------------------
+
+
+def region_name(layer, in_spot, in_pillar):
+    """Atomic region of a cell: ``film.spot``/``film.outside``, ``grating.pillars``/``grating.fill``."""
+    if layer.active:
+        return f"{layer.name}.spot" if in_spot else f"{layer.name}.outside"
+    if layer.pillars is not None:
+        return f"{layer.name}.pillars" if in_pillar else f"{layer.name}.fill"
+    return layer.name
+
+
+def region_material(layer, region):
+    if region.endswith(".fill"):
+        return layer.pillars.fill
+    return layer.material
+
+
+def build(geometry):
+    """The stack's :class:`StackGrid` for ``geometry.mesh['dimension']`` (1, 2 or 3)."""
+    dim = geometry.mesh["dimension"]
+    z, layer_cells = vertical_nodes(geometry)
+    layer_of_cell = np.repeat(np.arange(len(geometry.layers)), [layer_cells[l.name] for l in geometry.layers])
+    regions, owner = {}, {}
+    axisym = geometry.mesh["coordinates"] == "axisymmetric"
+
+    def add(region, cells, layer):
+        regions.setdefault(region, []).append(cells)
+        owner[region] = layer
+
+    if dim == 1:
+        points = np.zeros((len(z), 3))
+        points[:, 0] = z
+        cells = np.stack([np.arange(len(z) - 1), np.arange(1, len(z))], axis=1)
+        for i, layer in enumerate(geometry.layers):
+            # No lateral extent: the whole film is under the spot; a pillar layer is homogenised.
+            name = f"{layer.name}.spot" if layer.active else layer.name
+            add(name, cells[layer_of_cell == i], layer)
+        boundaries = {"bottom": np.array([[0]]), "top": np.array([[len(z) - 1]])}
+        cell_type = "line"
+    elif dim == 2:
+        xs, in_spot, in_pillar = lateral_nodes(geometry)
+        nx = len(xs)
+        X, Z = np.meshgrid(xs, z)
+        points = np.stack([X.ravel(), Z.ravel(), np.zeros(X.size)], axis=1)
+        ix, iz = np.meshgrid(np.arange(nx - 1), np.arange(len(z) - 1))
+        ix, iz = ix.ravel(), iz.ravel()
+        p00, p10 = iz * nx + ix, iz * nx + ix + 1
+        p01, p11 = p00 + nx, p10 + nx
+        tri = np.concatenate([np.stack([p00, p10, p11], 1), np.stack([p00, p11, p01], 1)])
+        seg = np.concatenate([ix, ix])
+        lay = np.concatenate([layer_of_cell[iz]] * 2)
+        for i, layer in enumerate(geometry.layers):
+            for s in (False, True):
+                for p in (False, True):
+                    mask = (lay == i) & (in_spot[seg] == s) & (in_pillar[seg] == p)
+                    if mask.any():
+                        add(region_name(layer, s, p), tri[mask], layer)
+        top = (len(z) - 1) * nx
+        bottom = np.stack([np.arange(nx - 1), np.arange(1, nx)], 1)
+        left = np.stack([np.arange(len(z) - 1) * nx, np.arange(1, len(z)) * nx], 1)
+        boundaries = {"bottom": bottom, "top": bottom + top, "side": left + nx - 1}
+        if geometry.symmetric or axisym:
+            boundaries["axis" if axisym else "symmetry"] = left
+        else:
+            boundaries["side"] = np.concatenate([left, left + nx - 1])
+        cell_type = "triangle"
+    else:
+        import gmsh
+        p2, tris, in_spot, in_pillar, lateral_roles = lateral_mesh_3d(geometry)
+        n2 = len(p2)
+        points = np.concatenate([np.column_stack([p2, np.full(n2, zk)]) for zk in z])
+        tris = np.sort(tris, axis=1)   # a < b < c: the split below depends on it
+        a, b, c = tris[:, 0], tris[:, 1], tris[:, 2]
+        for k in range(len(z) - 1):
+            a0, b0, c0, a1, b1, c1 = a + k * n2, b + k * n2, c + k * n2, a + (k + 1) * n2, b + (k + 1) * n2, c + (k + 1) * n2
+            # Each quad face (p, q), p < q, is cut along p0-q1 by both prisms that share it.
+            tets = np.concatenate([np.stack([a0, b0, c0, c1], 1), np.stack([a0, b0, b1, c1], 1),
+                                   np.stack([a0, a1, b1, c1], 1)])
+            layer = geometry.layers[layer_of_cell[k]]
+            s3, p3 = np.tile(in_spot, 3), np.tile(in_pillar, 3)
+            for s in (False, True):
+                for p in (False, True):
+                    mask = (s3 == s) & (p3 == p)
+                    if mask.any():
+                        add(region_name(layer, s, p), tets[mask], layer)
+        boundaries = {"bottom": tris, "top": tris + (len(z) - 1) * n2}
+        for role, e in lateral_roles.items():
+            e = np.sort(e, axis=1)
+            faces = []
+            for k in range(len(z) - 1):
+                p0, q0, p1, q1 = e[:, 0] + k * n2, e[:, 1] + k * n2, e[:, 0] + (k + 1) * n2, e[:, 1] + (k + 1) * n2
+                faces += [np.stack([p0, q0, q1], 1), np.stack([p0, q1, p1], 1)]
+            boundaries[role] = np.concatenate(faces)
+        cell_type = "tetra"
+        del gmsh
+    regions = {name: np.concatenate(parts) for name, parts in regions.items()}
+    return StackGrid(dim=dim, points=points, cell_type=cell_type, regions=regions, boundaries=boundaries,
+                     region_layer={r: l.name for r, l in owner.items()},
+                     region_material={r: (l.homogenised() if dim == 1 else region_material(l, r))
+                                      for r, l in owner.items()},
+                     layer_cells=layer_cells, axisymmetric=axisym)
+
+
+GMSH_TYPES = {"line": (1, 15), "triangle": (2, 1), "tetra": (4, 2)}   # cell type, facet type
+
+
+def to_gmsh(grid, name="stack"):
+    """Load a :class:`StackGrid` into the current gmsh session as a discrete model.
+
+    One physical group per region (named after it) and per boundary role; tags are assigned in sorted
+    name order so they are the same on every run. Returns {name: (dim, tag)}.
+    """
+    import gmsh
+
+    gmsh.model.add(name)
+    tdim = grid.dim
+    cell_type, facet_type = GMSH_TYPES[grid.cell_type]
+    groups, elem = {}, 1
+    holder = gmsh.model.addDiscreteEntity(tdim)
+    gmsh.model.mesh.addNodes(tdim, holder, np.arange(1, len(grid.points) + 1), grid.points.ravel())
+    entities = [(tdim, holder)]
+    for i, region in enumerate(sorted(grid.regions)):
+        cells = grid.regions[region]
+        ent = holder if i == 0 else gmsh.model.addDiscreteEntity(tdim)
+        gmsh.model.mesh.addElementsByType(ent, cell_type, np.arange(elem, elem + len(cells)), (cells + 1).ravel())
+        elem += len(cells)
+        groups[region] = (tdim, gmsh.model.addPhysicalGroup(tdim, [ent], i + 1, name=region))
+    for i, role in enumerate(sorted(grid.boundaries)):
+        facets = grid.boundaries[role]
+        ent = gmsh.model.addDiscreteEntity(tdim - 1)
+        gmsh.model.mesh.addElementsByType(ent, facet_type, np.arange(elem, elem + len(facets)), (facets + 1).ravel())
+        elem += len(facets)
+        groups[role] = (tdim - 1, gmsh.model.addPhysicalGroup(tdim - 1, [ent], 100 + i + 1, name=role))
+    del entities
+    return groups

@@ -1,0 +1,162 @@
+"""Material library (``data/materials.toml``) and user additions or overrides.
+
+A material is a named set of thermal and optical properties in SI units. Conductivity is stored as
+``(k_inplane, k_crossplane)``; an isotropic material has both equal.
+"""
+
+import dataclasses
+import tomllib
+from importlib import resources
+
+from cqdfem import units
+from cqdfem.errors import InputError
+
+# field -> SI unit for parsing; None marks a plain string.
+FIELDS = {
+    "conductivity": "W/m/K", "density": "kg/m^3", "heat_capacity": "J/kg/K",
+    "refractive_index": "", "extinction": "", "wavelength": "m", "dn_dT": "1/K",
+    "description": None, "source": None,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Material:
+    name: str
+    conductivity: tuple | None = None          # (in-plane, cross-plane), W/m/K
+    density: float | None = None               # kg/m^3
+    heat_capacity: float | None = None         # J/kg/K
+    refractive_index: float | None = None      # real part at `wavelength`
+    extinction: float = 0.0                    # imaginary part of the index
+    wavelength: float | None = None            # m, where the index was given
+    dn_dT: float = 0.0                         # 1/K
+    description: str = ""
+    source: str = ""
+
+    @property
+    def isotropic(self):
+        return self.conductivity is None or self.conductivity[0] == self.conductivity[1]
+
+    @property
+    def volumetric_heat_capacity(self):
+        """ρc in J/m³/K."""
+        return self.density * self.heat_capacity
+
+    def require(self, *fields, key=None):
+        """Raise unless every named property is set (a solver calls this for what it needs)."""
+        missing = [f for f in fields if getattr(self, f) is None]
+        if missing:
+            raise InputError(f"material {self.name!r} has no {', '.join(missing)}", key)
+        return self
+
+
+def _parse_fields(name, table, key):
+    values = {}
+    for field, value in table.items():
+        if field == "base":
+            continue
+        if field not in FIELDS:
+            raise InputError(f"unknown material property {field!r} (expected one of "
+                             f"{', '.join(['base'] + list(FIELDS))})", f"{key}.{field}")
+        unit = FIELDS[field]
+        if unit is None:
+            if not isinstance(value, str):
+                raise InputError("expected a string", f"{key}.{field}")
+            values[field] = value
+        elif field == "conductivity":
+            ks = value if isinstance(value, list) else [value, value]
+            if len(ks) != 2:
+                raise InputError("expected a conductivity or [in-plane, cross-plane]", f"{key}.{field}")
+            ks = tuple(units.parse(k, unit, f"{key}.{field}") for k in ks)
+            if min(ks) <= 0:
+                raise InputError(f"expected a positive conductivity, got {value!r}", f"{key}.{field}")
+            values[field] = ks
+        else:
+            v = units.parse(value, unit or "dimensionless", f"{key}.{field}") if unit else _number(value, f"{key}.{field}")
+            if field in ("density", "heat_capacity", "refractive_index", "wavelength") and v <= 0:
+                raise InputError(f"expected a positive {field}, got {value!r}", f"{key}.{field}")
+            values[field] = v
+    return values
+
+
+def _number(value, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"expected a number, got {value!r}", key)
+    return float(value)
+
+
+class Library:
+    """Named materials: the shipped library plus a case's additions and overrides."""
+
+    def __init__(self, materials=None):
+        self.materials = dict(materials or {})
+
+    @classmethod
+    def default(cls):
+        text = resources.files("cqdfem.data").joinpath("materials.toml").read_text()
+        lib = cls()
+        for name, table in tomllib.loads(text).items():
+            lib.materials[name] = Material(name=name, **_parse_fields(name, table, name))
+        return lib
+
+    def names(self):
+        return sorted(self.materials)
+
+    def get(self, name, key=None):
+        try:
+            return self.materials[name]
+        except KeyError:
+            raise InputError(f"unknown material {name!r} (known: {', '.join(self.names())})", key) from None
+
+    def resolve(self, spec, key, name=None):
+        """A material from a library name or an inline table (optionally ``base = "name"``)."""
+        if isinstance(spec, str):
+            return self.get(spec, key)
+        if not isinstance(spec, dict):
+            raise InputError("expected a material name or an inline table of properties", key)
+        base = spec.get("base")
+        if base is not None and not isinstance(base, str):
+            raise InputError("expected the name of a library material", f"{key}.base")
+        parent = self.get(base, f"{key}.base") if base else Material(name=name or key)
+        fields = _parse_fields(name or key, spec, key)
+        return dataclasses.replace(parent, name=name or parent.name, **fields)
+
+    def with_overrides(self, table, key="materials"):
+        """A new library with the case's ``[materials]`` entries added or overriding by name."""
+        lib = Library(self.materials)
+        for name, spec in table.items():
+            if not isinstance(spec, dict):
+                raise InputError("expected a table of material properties", f"{key}.{name}")
+            if "base" not in spec and name in lib.materials:
+                spec = {"base": name, **spec}
+            lib.materials[name] = lib.resolve(spec, f"{key}.{name}", name=name)
+        return lib
+
+
+def effective_medium(fill_fraction, inclusion, host, name):
+    """Homogenised layer of cylinders (``inclusion``, volume fraction f) in ``host``.
+
+    Heat: parallel mixing across the layer (cross-plane, columns conduct side by side) and series-
+    parallel bounds' mean in-plane; ρc volume-weighted. Optics: volume-weighted permittivity (the
+    zeroth-order effective medium of a sub-wavelength grating, valid for E parallel to the pillars'
+    walls); n = sqrt(ε). Used where a patterned layer cannot be resolved (1D stacks).
+    """
+    f = fill_fraction
+    def mix(a, b):
+        return None if a is None or b is None else f * a + (1 - f) * b
+    k = None
+    if inclusion.conductivity and host.conductivity:
+        kc = f * inclusion.conductivity[1] + (1 - f) * host.conductivity[1]
+        k_par = f * inclusion.conductivity[0] + (1 - f) * host.conductivity[0]
+        k_ser = 1.0 / (f / inclusion.conductivity[0] + (1 - f) / host.conductivity[0])
+        k = (0.5 * (k_par + k_ser), kc)
+    rc = None
+    if None not in (inclusion.density, inclusion.heat_capacity, host.density, host.heat_capacity):
+        rc = mix(inclusion.volumetric_heat_capacity, host.volumetric_heat_capacity)
+    n = None
+    if inclusion.refractive_index and host.refractive_index:
+        n = mix(inclusion.refractive_index ** 2, host.refractive_index ** 2) ** 0.5
+    return Material(name=name, conductivity=k, density=None if rc is None else 1.0,
+                    heat_capacity=rc, refractive_index=n, wavelength=host.wavelength,
+                    dn_dT=mix(inclusion.dn_dT, host.dn_dT),
+                    description=f"effective medium: {f:.4f} {inclusion.name} in {host.name}",
+                    source="volume-weighted mixing (cqdfem.materials.effective_medium)")

@@ -1,0 +1,200 @@
+"""gmsh stack models to distributed DOLFINx meshes, with cell and facet tags addressable by name.
+
+The gmsh model is built on rank 0 only and distributed by DOLFINx's gmsh reader; every rank learns
+the names of the tags by broadcast. If building fails on rank 0, every rank raises the same error
+(no rank is left waiting in a collective).
+"""
+
+import dataclasses
+import pathlib
+
+import numpy as np
+
+from cqdfem import compat
+from cqdfem.errors import InputError
+from cqdfem.geometry import stack
+from cqdfem.geometry.stack import UM
+
+
+@dataclasses.dataclass
+class StackMesh:
+    mesh: object                 # dolfinx.mesh.Mesh, coordinates in metres
+    cell_tags: object            # dolfinx.mesh.MeshTags, one tag per region
+    facet_tags: object           # dolfinx.mesh.MeshTags, one tag per boundary role
+    regions: dict                # region name -> tag
+    boundaries: dict             # boundary role -> tag
+    region_layer: dict           # region name -> layer name
+    region_material: dict        # region name -> Material
+    layer_cells: dict            # layer name -> cells through the layer
+    geometry: object             # cqdfem.case.Geometry the mesh was built from
+    grid: object = None          # the StackGrid (µm), on rank 0 only
+
+    @property
+    def comm(self):
+        return self.mesh.comm
+
+    @property
+    def axisymmetric(self):
+        return self.geometry.mesh["coordinates"] == "axisymmetric"
+
+    def tags(self, name):
+        """Cell tags of a region, of all regions of a layer, or of ``layer.part``."""
+        if name in self.regions:
+            return [self.regions[name]]
+        found = [t for r, t in self.regions.items() if self.region_layer[r] == name]
+        if not found:
+            raise KeyError(f"no region or layer named {name!r} (regions: {', '.join(sorted(self.regions))})")
+        return sorted(found)
+
+    def cells(self, name):
+        """Local (owned and ghost) cell indices of a region or layer."""
+        idx = [self.cell_tags.find(t) for t in self.tags(name)]
+        return np.sort(np.concatenate(idx)) if idx else np.zeros(0, np.int32)
+
+    def facets(self, role):
+        return self.facet_tags.find(self.boundaries[role])
+
+    def weight(self):
+        """Volume weight: 2πr for axisymmetric models (r is x), else 1."""
+        import ufl
+
+        if not self.axisymmetric:
+            return 1.0
+        return 2 * np.pi * ufl.SpatialCoordinate(self.mesh)[0]
+
+    def volumes(self):
+        """Region -> volume (m³; m² per m depth in 2D cartesian, m in 1D), summed over ranks."""
+        import ufl
+        from dolfinx import fem
+        from mpi4py import MPI
+
+        dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags)
+        w = self.weight()
+        out = {}
+        for name, tag in sorted(self.regions.items()):
+            local = fem.assemble_scalar(fem.form(w * dx(tag) if w != 1.0 else
+                                                 fem.Constant(self.mesh, 1.0) * dx(tag)))
+            out[name] = self.comm.allreduce(local, op=MPI.SUM)
+        return out
+
+    def layer_volumes(self):
+        out = {}
+        for region, v in self.volumes().items():
+            layer = self.region_layer[region]
+            out[layer] = out.get(layer, 0.0) + v
+        return out
+
+    def cell_counts(self):
+        """Region -> number of cells over all ranks (owned cells only)."""
+        from mpi4py import MPI
+
+        n_owned = self.mesh.topology.index_map(self.mesh.topology.dim).size_local
+        counts = {}
+        for name, tag in sorted(self.regions.items()):
+            local = int(np.count_nonzero(self.cell_tags.indices[self.cell_tags.values == tag] < n_owned))
+            counts[name] = self.comm.allreduce(local, op=MPI.SUM)
+        return counts
+
+    def summary(self):
+        """A dict for printing/JSON: cells per layer and region, cells through each layer."""
+        counts = self.cell_counts()
+        per_layer = {}
+        for region, n in counts.items():
+            per_layer[self.region_layer[region]] = per_layer.get(self.region_layer[region], 0) + n
+        return {
+            "dimension": self.mesh.topology.dim,
+            "coordinates": self.geometry.mesh["coordinates"],
+            "cells": sum(counts.values()),
+            "vertices": self.mesh.topology.index_map(0).size_global,
+            "ranks": self.comm.size,
+            "layers": [{"name": l.name, "thickness_m": l.thickness, "cells": per_layer.get(l.name, 0),
+                        "cells_through": self.layer_cells[l.name],
+                        "regions": {r: counts[r] for r in counts if self.region_layer[r] == l.name}}
+                       for l in self.geometry.layers],
+            "boundaries": sorted(self.boundaries),
+        }
+
+    def write(self, path):
+        """XDMF (mesh + cell and facet tags) or, on rank 0 through meshio, .msh / .vtu / any format."""
+        path = pathlib.Path(path)
+        if path.suffix == ".xdmf":
+            compat.write_mesh_xdmf(path, self.mesh, self.cell_tags, self.facet_tags)
+            return
+        if self.comm.rank == 0:
+            self._write_meshio(path)
+        self.comm.barrier()
+
+    def _write_meshio(self, path):
+        import meshio
+
+        g = self.grid
+        names = sorted(g.regions)
+        cells = [(g.cell_type, g.regions[n]) for n in names]
+        region = [np.full(len(g.regions[n]), self.regions[n], dtype=np.int32) for n in names]
+        meshio_type = {"line": "vertex", "triangle": "line", "tetra": "triangle"}[g.cell_type]
+        for role in sorted(g.boundaries):
+            cells.append((meshio_type, g.boundaries[role]))
+            region.append(np.full(len(g.boundaries[role]), self.boundaries[role], dtype=np.int32))
+        pts = g.points[:, :g.dim] * UM
+        m = meshio.Mesh(pts, cells, cell_data={"gmsh:physical": region, "gmsh:geometrical": region})
+        m.field_data = {**{n: np.array([t, g.dim]) for n, t in self.regions.items()},
+                        **{n: np.array([t, g.dim - 1]) for n, t in self.boundaries.items()}}
+        fmt = "gmsh22" if path.suffix == ".msh" else None
+        m.write(path, file_format=fmt) if fmt else m.write(path)
+
+
+def create(geometry, comm=None, **options):
+    """Mesh a :class:`cqdfem.case.Geometry` on ``comm`` (default: COMM_WORLD).
+
+    ``options`` override the geometry's [mesh] table (dimension, film_cells, growth, spot, ...).
+    """
+    from mpi4py import MPI
+
+    comm = comm or MPI.COMM_WORLD
+    if options:
+        geometry = geometry.with_mesh(**options)
+    grid = groups = error = None
+    gmsh = compat.gmsh_session_start() if comm.rank == 0 else None
+    if comm.rank == 0:
+        try:
+            grid = stack.build(geometry)
+            groups = stack.to_gmsh(grid)
+        except InputError as e:
+            error = e
+        except Exception as e:   # report on every rank rather than hang the others
+            error = RuntimeError(f"building the gmsh model failed: {type(e).__name__}: {e}")
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        compat.gmsh_session_end(gmsh)
+        raise error
+    meta = comm.bcast(None if grid is None else
+                      (groups, grid.region_layer, grid.region_material, grid.layer_cells), root=0)
+    groups, region_layer, region_material, layer_cells = meta
+    try:
+        mesh, cell_tags, facet_tags = compat.model_to_mesh(gmsh.model if gmsh else None, comm, 0,
+                                                           gdim=geometry.mesh["dimension"])
+    finally:
+        compat.gmsh_session_end(gmsh)
+    # The gmsh model is in micrometres (see cqdfem.geometry.stack); DOLFINx works in SI.
+    mesh.geometry.x[:] *= UM
+    cell_tags.name, facet_tags.name = "regions", "boundaries"
+    tdim = geometry.mesh["dimension"]
+    return StackMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
+                     regions={n: t for n, (d, t) in groups.items() if d == tdim},
+                     boundaries={n: t for n, (d, t) in groups.items() if d == tdim - 1},
+                     region_layer=region_layer, region_material=region_material,
+                     layer_cells=layer_cells, geometry=geometry, grid=grid)
+
+
+def exact_layer_volumes(geometry):
+    """Layer -> volume of the modelled domain (the symmetric part) from the geometry alone."""
+    dim = geometry.mesh["dimension"]
+    if dim == 1:
+        lateral = 1.0
+    elif geometry.mesh["coordinates"] == "axisymmetric":
+        lateral = np.pi * (geometry.width / 2) ** 2
+    elif dim == 2:
+        lateral = geometry.width / (2 if geometry.symmetric else 1)
+    else:
+        lateral = geometry.width * geometry.depth / (4 if geometry.symmetric else 1)
+    return {layer.name: layer.thickness * lateral for layer in geometry.layers}
