@@ -12,7 +12,7 @@ class InputError(Exception):
         super().__init__(message)
         self.message = message
         self.key = key
-        self.file = file
+        self.file = str(file) if file else None
 
     def at(self, key=None, file=None):
         """Fill in the location where the raiser did not know it."""

@@ -46,7 +46,7 @@ def parse(value, unit, key=None):
                 q = ureg.Quantity(number, text.replace("µ", "u"))
                 result = float(q.to(unit).magnitude)
             except pint.errors.DimensionalityError:
-                raise InputError(f"expected a quantity in {unit} (a {_dimension_name(unit)}), got {value!r}",
+                raise InputError(f"expected a quantity in {unit} ({_article(_dimension_name(unit))}), got {value!r}",
                                  key) from None
             except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
                     TypeError, ValueError, SyntaxError, AssertionError):
@@ -64,6 +64,10 @@ def format(value, unit, display=None, digits=12):
         return f"{value:.{digits}g} {unit}"
     q = registry().Quantity(value, unit).to(display)
     return f"{q.magnitude:.{digits}g} {display}"
+
+
+def _article(noun):
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _dimension_name(unit):

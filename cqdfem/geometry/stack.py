@@ -198,32 +198,35 @@ def lateral_mesh_3d(geometry):
             for py in cy:
                 pillar_disks.append(occ.addDisk(px, py, 0, r, r))
         tools += pillar_disks
+    # The fragment map says which pieces came from which input: that, not a centre of mass (which
+    # can fall outside a non-convex piece), classifies them.
+    spot_pieces, pillar_pieces = set(), set()
     if tools:
-        occ.fragment([(2, domain)], [(2, t) for t in tools])
-    # Keep only what lies inside the domain rectangle (tools stick out across symmetry planes).
+        _, pieces = occ.fragment([(2, domain)], [(2, t) for t in tools])
+        keep = set(pieces[0])
+        if spot is not None:
+            spot_pieces = set(pieces[1]) & keep
+        for p in pieces[1 + (spot is not None):]:
+            pillar_pieces |= set(p) & keep
+        # Tools stick out across symmetry planes and sides: drop what is not part of the domain.
+        occ.synchronize()
+        drop = [e for e in gmsh.model.getEntities(2) if e not in keep]
+        if drop:
+            occ.remove(drop, recursive=True)
     occ.synchronize()
     eps = 1e-7 * max(hx, hy)
-    keep = gmsh.model.getEntitiesInBoundingBox(x0 - eps, y0 - eps, -eps, hx + eps, hy + eps, eps, 2)
-    drop = [e for e in gmsh.model.getEntities(2) if e not in keep]
-    if drop:
-        occ.remove(drop, recursive=True)
-    occ.synchronize()
 
     # Sizes: linear growth from the spot edge, fine in the pillar array, capped.
     fields = []
     if spot is not None:
+        outline = gmsh.model.getBoundary(sorted(spot_pieces), combined=True, oriented=False)
         edge_curves = []
-        for dim, tag in gmsh.model.getEntities(1):
-            xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(dim, tag)
-            on_sym = geometry.symmetric and ((xmax - xmin < eps and abs(xmin) < eps) or
-                                             (ymax - ymin < eps and abs(ymin) < eps))
-            on_side = (xmax - xmin < eps and abs(xmin - hx) < eps) or (ymax - ymin < eps and abs(ymin - hy) < eps)
-            on_side |= (not geometry.symmetric) and ((xmax - xmin < eps and abs(xmin - x0) < eps) or
-                                                     (ymax - ymin < eps and abs(ymin - y0) < eps))
-            com = occ.getCenterOfMass(dim, tag)
-            near_spot = _in_spot(spot, com[0], com[1], tol=1e-6) != _in_spot(spot, com[0], com[1], tol=-1e-6)
-            if not on_sym and not on_side and near_spot:
-                edge_curves.append(tag)
+        for dim, tag in outline:
+            xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(dim, abs(tag))
+            on_x = xmax - xmin < eps and (abs(xmin - x0) < eps or abs(xmin - hx) < eps)
+            on_y = ymax - ymin < eps and (abs(ymin - y0) < eps or abs(ymin - hy) < eps)
+            if not (on_x or on_y):
+                edge_curves.append(abs(tag))
         f = gmsh.model.mesh.field.add("Distance")
         gmsh.model.mesh.field.setNumbers(f, "CurvesList", edge_curves)
         gmsh.model.mesh.field.setNumber(f, "Sampling", 400)
@@ -261,17 +264,14 @@ def lateral_mesh_3d(geometry):
     points = coords.reshape(-1, 3)[:, :2]
     tris, spot_flags, pillar_flags = [], [], []
     for dim, tag in gmsh.model.getEntities(2):
-        com = occ.getCenterOfMass(dim, tag)
         types, _, nodes = gmsh.model.mesh.getElements(dim, tag)
         for t, n in zip(types, nodes):
             if t != 2:
                 raise RuntimeError(f"unexpected lateral element type {t}")
             tri = index[n.astype(np.int64)].reshape(-1, 3)
             tris.append(tri)
-            spot_flags.append(np.full(len(tri), spot is not None and _in_spot(spot, *com[:2])))
-            in_p = pillars is not None and any(
-                math.hypot(com[0] - a, com[1] - bb) < r for a in cx for bb in cy)
-            pillar_flags.append(np.full(len(tri), in_p))
+            spot_flags.append(np.full(len(tri), (dim, tag) in spot_pieces))
+            pillar_flags.append(np.full(len(tri), (dim, tag) in pillar_pieces))
     gmsh.model.remove()
     tris = np.concatenate(tris)
     # Boundary edges: edges used by one triangle; role from their position.
@@ -283,12 +283,6 @@ def lateral_mesh_3d(geometry):
     sym = (np.abs(mid[:, 0] - x0) < tol) | (np.abs(mid[:, 1] - y0) < tol)
     roles = {"symmetry": bnd[sym], "side": bnd[~sym]} if geometry.symmetric else {"side": bnd}
     return points, tris, np.concatenate(spot_flags), np.concatenate(pillar_flags), roles
-
-
-def _in_spot(spot, x, y, tol=0.0):
-    if spot[0] == "disc":
-        return math.hypot(x, y) < spot[1] / 2 / UM + tol
-    return abs(x) < spot[1][0] / 2 / UM + tol and abs(y) < spot[1][1] / 2 / UM + tol
 
 
 # --- assembling the extruded stack ---------------------------------------------------------------
