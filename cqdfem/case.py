@@ -381,13 +381,30 @@ def apply_overrides(data, overrides):
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
-        keys = path.strip().split(".")
+        steps = []
+        for part in path.strip().split("."):
+            m = re.fullmatch(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)", part)
+            if not m:
+                raise InputError(f"cannot parse key {path!r} (expected a.b.c or layers[1].thickness)", "--set")
+            steps.append(m.group(1))
+            steps += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
         node = data
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-            if not isinstance(node, dict):
-                raise InputError(f"cannot set {path}: {k} is not a table", "--set")
-        node[keys[-1]] = value
+        for k, nxt in zip(steps[:-1], steps[1:]):
+            if isinstance(k, int):
+                if not isinstance(node, list) or k >= len(node):
+                    raise InputError(f"cannot set {path}: no item [{k}]", "--set")
+                node = node[k]
+            else:
+                if not isinstance(node, dict):
+                    raise InputError(f"cannot set {path}: {k} is not inside a table", "--set")
+                node = node.setdefault(k, [] if isinstance(nxt, int) else {})
+        last = steps[-1]
+        if isinstance(last, int):
+            if not isinstance(node, list) or last >= len(node):
+                raise InputError(f"cannot set {path}: no item [{last}]", "--set")
+        elif not isinstance(node, dict):
+            raise InputError(f"cannot set {path}: not a table", "--set")
+        node[last] = value
     return data
 
 

@@ -65,7 +65,11 @@ def _interval_distance(x, lo, hi):
 
 
 def vertical_nodes(geometry):
-    """Node heights (µm) through the stack and the number of cells in each layer."""
+    """Node heights (µm) through the stack and the number of cells in each layer.
+
+    The size field grows as h0 + ln(g)·d away from each layer (h0 = its thickness over its minimum
+    cell count); equidistributing 1/h then makes neighbouring cells differ by the ratio g.
+    """
     opts = geometry.mesh
     g = opts["growth"]
     layers = [(l.z0 / UM, l.z1 / UM, l.thickness / UM / (opts["film_cells"] if l.active else opts["min_cells"]))
@@ -75,7 +79,7 @@ def vertical_nodes(geometry):
     def size(z):
         h = np.full_like(z, h_max)
         for lo, hi, h0 in layers:
-            h = np.minimum(h, h0 + (g - 1) * _interval_distance(z, lo, hi))
+            h = np.minimum(h, h0 + math.log(g) * _interval_distance(z, lo, hi))
         return h
 
     nodes, counts = [0.0], {}
@@ -140,10 +144,10 @@ def lateral_nodes(geometry):
     def size(x):
         h = np.full_like(x, h_max)
         for e in edges:
-            h = np.minimum(h, h_spot + (g - 1) * np.abs(x - e))
+            h = np.minimum(h, h_spot + math.log(g) * np.abs(x - e))
         if centres:
             span = (centres[0] - r, centres[-1] + r)
-            h = np.minimum(h, h_pillar + (g - 1) * _interval_distance(x, *span))
+            h = np.minimum(h, h_pillar + math.log(g) * _interval_distance(x, *span))
         return h
 
     b = sorted(breaks)
@@ -231,7 +235,7 @@ def lateral_mesh_3d(geometry):
         gmsh.model.mesh.field.setNumbers(f, "CurvesList", edge_curves)
         gmsh.model.mesh.field.setNumber(f, "Sampling", 400)
         m = gmsh.model.mesh.field.add("MathEval")
-        gmsh.model.mesh.field.setString(m, "F", f"{h_spot} + {g - 1}*F{f}")
+        gmsh.model.mesh.field.setString(m, "F", f"{h_spot} + {math.log(g)}*F{f}")
         fields.append(m)
     if pillar_disks:
         b = gmsh.model.mesh.field.add("Box")
