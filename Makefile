@@ -1,0 +1,28 @@
+# cqdfem: the only entry points a newcomer needs. The first target that needs FEniCSx builds the
+# runtime (containers/fenicsx: a Debian trixie rootfs, or sid with SUITE=sid, in ~/.cache/cqdfem, a few minutes, once).
+RUN := containers/fenicsx
+SUITE ?=
+
+.PHONY: demo test shell bench runtime info clean
+
+demo: ## mesh the DFB laser (x-z cross-section) under its pump spot; print where the files are
+	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/dfb-mesh.toml -o results/demo
+
+test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
+	containers/test-suites
+
+shell: ## a shell inside the runtime (CQDFEM_SUITE=sid for DOLFINx 0.11)
+	CQDFEM_SUITE=$(SUITE) $(RUN) bash
+
+bench: ## meshing benchmarks; results go to benchmarks/results.md
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_mesh.py --write benchmarks/results.md
+
+runtime: ## build the runtime(s) without running anything
+	CQDFEM_SUITE=trixie CQDFEM_BUILD_ONLY=1 $(RUN)
+	-CQDFEM_SUITE=sid CQDFEM_BUILD_ONLY=1 $(RUN)
+
+info:
+	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem info
+
+clean:
+	rm -rf results .pytest_cache
