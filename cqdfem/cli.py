@@ -43,9 +43,16 @@ def cmd_check(args):
     for path in args.files:
         case, geometry = load_any(path, args.set)
         what = f"case, kind {case.kind}" if case else "geometry"
-        layers = ", ".join(f"{l.name} {l.thickness * 1e9:g} nm" for l in geometry.layers)
+        layers = ", ".join(f"{l.name} {length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
     return 0
+
+
+def length(metres):
+    for unit, scale in (("mm", 1e-3), ("um", 1e-6), ("nm", 1e-9)):
+        if metres >= scale:
+            return f"{metres / scale:.4g} {unit}"
+    return f"{metres:.4g} m"
 
 
 def print_mesh_summary(summary):
@@ -54,15 +61,16 @@ def print_mesh_summary(summary):
     say(f"  {'layer':<16} {'thickness':>12} {'cells':>10} {'through':>8}  regions")
     for l in summary["layers"]:
         regions = ", ".join(f"{r}: {n}" for r, n in l["regions"].items())
-        say(f"  {l['name']:<16} {l['thickness_m'] * 1e9:>9.4g} nm {l['cells']:>10} {l['cells_through']:>8}  {regions}")
+        say(f"  {l['name']:<16} {length(l['thickness_m']):>12} {l['cells']:>10} {l['cells_through']:>8}  {regions}")
     say(f"  boundaries: {', '.join(summary['boundaries'])}")
 
 
 def cmd_mesh(args):
     from cqdfem import mesh as meshlib
 
-    _, geometry = load_any(args.geometry, args.set)
-    if args.dimension:
+    sets = ([f"mesh.dimension={args.dimension}"] if args.dimension else []) + args.set
+    _, geometry = load_any(args.geometry, sets)
+    if args.dimension:     # a case's [thermal] dimension would otherwise win over mesh.dimension
         geometry = geometry.with_mesh(dimension=args.dimension)
     outputs = [pathlib.Path(o) for o in (args.output or [])]
     for o in outputs:
