@@ -202,11 +202,7 @@ class Geometry:
 
     def spot(self):
         """('rect', (wx, wy)) or ('disc', diameter) or None, from the mesh options."""
-        if "spot_diameter" in self.mesh:
-            return "disc", self.mesh["spot_diameter"]
-        if "spot" in self.mesh:
-            return "rect", tuple(self.mesh["spot"])
-        return None
+        return _spot(self.mesh)
 
     def with_mesh(self, **options):
         """A copy with meshing options replaced (validated like the file's [mesh] table)."""
@@ -234,7 +230,7 @@ def check_mesh_options(opts, geometry, key):
     if dim == 3 and geometry.depth is None:
         raise InputError("a 3D mesh needs the lateral size in y of the model", "domain.depth")
     if dim >= 2:
-        spot = geometry.spot() if opts is geometry.mesh else _spot(opts)
+        spot = _spot(opts)
         if spot is not None:
             w = spot[1] if spot[0] == "disc" else spot[1][0]
             if w >= geometry.width:

@@ -71,7 +71,7 @@ def _parse_fields(name, table, key):
                 raise InputError(f"expected a positive conductivity, got {value!r}", f"{key}.{field}")
             values[field] = ks
         else:
-            v = units.parse(value, unit or "dimensionless", f"{key}.{field}") if unit else _number(value, f"{key}.{field}")
+            v = units.parse(value, unit, f"{key}.{field}") if unit else _number(value, f"{key}.{field}")
             if field in ("density", "heat_capacity", "refractive_index", "wavelength") and v <= 0:
                 raise InputError(f"expected a positive {field}, got {value!r}", f"{key}.{field}")
             values[field] = v

@@ -55,11 +55,12 @@ class StackMesh:
         return self.facet_tags.find(self.boundaries[role])
 
     def weight(self):
-        """Volume weight: 2πr for axisymmetric models (r is x), else 1."""
+        """Volume weight (a UFL expression): 2πr for axisymmetric models (r is x), else 1."""
         import ufl
+        from dolfinx import fem
 
         if not self.axisymmetric:
-            return 1.0
+            return fem.Constant(self.mesh, 1.0)
         return 2 * np.pi * ufl.SpatialCoordinate(self.mesh)[0]
 
     def volumes(self):
@@ -72,8 +73,7 @@ class StackMesh:
         w = self.weight()
         out = {}
         for name, tag in sorted(self.regions.items()):
-            local = fem.assemble_scalar(fem.form(w * dx(tag) if w != 1.0 else
-                                                 fem.Constant(self.mesh, 1.0) * dx(tag)))
+            local = fem.assemble_scalar(fem.form(w * dx(tag)))
             out[name] = self.comm.allreduce(local, op=MPI.SUM)
         return out
 

@@ -357,7 +357,6 @@ def build(geometry):
             boundaries["side"] = np.concatenate([left, left + nx - 1])
         cell_type = "triangle"
     else:
-        import gmsh
         p2, tris, in_spot, in_pillar, lateral_roles = lateral_mesh_3d(geometry)
         n2 = len(p2)
         points = np.concatenate([np.column_stack([p2, np.full(n2, zk)]) for zk in z])
@@ -384,7 +383,6 @@ def build(geometry):
                 faces += [np.stack([p0, q0, q1], 1), np.stack([p0, q1, p1], 1)]
             boundaries[role] = np.concatenate(faces)
         cell_type = "tetra"
-        del gmsh
     regions = {name: np.concatenate(parts) for name, parts in regions.items()}
     return StackGrid(dim=dim, points=points, cell_type=cell_type, regions=regions, boundaries=boundaries,
                      region_layer={r: l.name for r, l in owner.items()},
@@ -410,7 +408,6 @@ def to_gmsh(grid, name="stack"):
     groups, elem = {}, 1
     holder = gmsh.model.addDiscreteEntity(tdim)
     gmsh.model.mesh.addNodes(tdim, holder, np.arange(1, len(grid.points) + 1), grid.points.ravel())
-    entities = [(tdim, holder)]
     for i, region in enumerate(sorted(grid.regions)):
         cells = grid.regions[region]
         ent = holder if i == 0 else gmsh.model.addDiscreteEntity(tdim)
@@ -423,5 +420,4 @@ def to_gmsh(grid, name="stack"):
         gmsh.model.mesh.addElementsByType(ent, facet_type, np.arange(elem, elem + len(facets)), (facets + 1).ravel())
         elem += len(facets)
         groups[role] = (tdim - 1, gmsh.model.addPhysicalGroup(tdim - 1, [ent], 100 + i + 1, name=role))
-    del entities
     return groups
