@@ -114,6 +114,12 @@ def section(schema, value, key, required=()):
 
 
 LENGTH = quantity("m", positive=True)
+
+
+def raw(value, key):
+    """Accept as is: the value is a table or name checked by its own parser later."""
+    return value
+
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 # --- geometry ------------------------------------------------------------------------------------
@@ -134,11 +140,11 @@ MESH_DEFAULTS = {"dimension": 1, "coordinates": "cartesian", "film_cells": 4, "m
                  "growth": 1.3, "spot_cells": 10, "pillar_cells": 8}
 
 DOMAIN_SCHEMA = {"width": LENGTH, "depth": LENGTH, "symmetric": boolean}
-PILLAR_SCHEMA = {"period": LENGTH, "diameter": LENGTH, "fill": lambda v, k: v}
-LAYER_SCHEMA = {"name": string, "material": lambda v, k: v, "thickness": LENGTH,
-                "active": boolean, "pillars": lambda v, k: v}
-GEOMETRY_SCHEMA = {"title": string, "layers": lambda v, k: v, "domain": lambda v, k: v,
-                   "mesh": lambda v, k: v, "cover": lambda v, k: v, "materials": lambda v, k: v}
+PILLAR_SCHEMA = {"period": LENGTH, "diameter": LENGTH, "fill": raw}
+LAYER_SCHEMA = {"name": string, "material": raw, "thickness": LENGTH,
+                "active": boolean, "pillars": raw}
+GEOMETRY_SCHEMA = {"title": string, "layers": raw, "domain": raw,
+                   "mesh": raw, "cover": raw, "materials": raw}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,12 +272,18 @@ def parse_geometry(data, path=None, library=None):
         raise e.at(file=path) from None
 
 
+def _with_materials(data, library):
+    """The library plus the file's [materials] additions and overrides."""
+    if "materials" not in data:
+        return library
+    if not isinstance(data["materials"], dict):
+        raise InputError("expected a table of materials", "materials")
+    return library.with_overrides(data["materials"])
+
+
 def _parse_geometry(data, path, library):
     section(GEOMETRY_SCHEMA, data, "", required=("layers",))
-    if "materials" in data:
-        if not isinstance(data["materials"], dict):
-            raise InputError("expected a table of materials", "materials")
-        library = library.with_overrides(data["materials"])
+    library = _with_materials(data, library)
     domain = section(DOMAIN_SCHEMA, data.get("domain", {}), "domain")
     layers_in = data["layers"]
     if not isinstance(layers_in, list) or not layers_in:
@@ -340,9 +352,9 @@ CASE_SCHEMA = {
     "output": {"directory": string, "fields": boolean, "plots": boolean},
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
-TOP_SCHEMA = {"title": string, "geometry": lambda v, k: v, "kind": choice(*KINDS),
-              "mesh": lambda v, k: v, "materials": lambda v, k: v,
-              **{name: (lambda v, k: v) for name in CASE_SCHEMA}}
+TOP_SCHEMA = {"title": string, "geometry": raw, "kind": choice(*KINDS),
+              "mesh": raw, "materials": raw,
+              **{name: (raw) for name in CASE_SCHEMA}}
 
 
 @dataclasses.dataclass
@@ -415,11 +427,7 @@ def load_case(path, overrides=()):
 
 def _parse_case(data, path):
     section(TOP_SCHEMA, data, "", required=("geometry",))
-    library = Library.default()
-    if "materials" in data:
-        if not isinstance(data["materials"], dict):
-            raise InputError("expected a table of materials", "materials")
-        library = library.with_overrides(data["materials"])
+    library = _with_materials(data, Library.default())
     geo = data["geometry"]
     if isinstance(geo, str):
         gpath = (path.parent / geo).resolve()

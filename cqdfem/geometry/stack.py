@@ -239,14 +239,12 @@ def lateral_mesh_3d(geometry):
         fields.append(m)
     if pillar_disks:
         b = gmsh.model.mesh.field.add("Box")
-        xs = [c for c in _pillar_centres_1d(pillars, x0, hx)]
-        ys = [c for c in _pillar_centres_1d(pillars, y0, hy)]
         gmsh.model.mesh.field.setNumber(b, "VIn", h_pillar)
         gmsh.model.mesh.field.setNumber(b, "VOut", h_max)
-        gmsh.model.mesh.field.setNumber(b, "XMin", min(xs) - r)
-        gmsh.model.mesh.field.setNumber(b, "XMax", max(xs) + r)
-        gmsh.model.mesh.field.setNumber(b, "YMin", min(ys) - r)
-        gmsh.model.mesh.field.setNumber(b, "YMax", max(ys) + r)
+        gmsh.model.mesh.field.setNumber(b, "XMin", min(cx) - r)
+        gmsh.model.mesh.field.setNumber(b, "XMax", max(cx) + r)
+        gmsh.model.mesh.field.setNumber(b, "YMin", min(cy) - r)
+        gmsh.model.mesh.field.setNumber(b, "YMax", max(cy) + r)
         gmsh.model.mesh.field.setNumber(b, "ZMin", -1)
         gmsh.model.mesh.field.setNumber(b, "ZMax", 1)
         gmsh.model.mesh.field.setNumber(b, "Thickness", 0)
