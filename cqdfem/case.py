@@ -333,8 +333,18 @@ TIME = quantity("s", positive=True)
 TEMPERATURE = quantity("K", positive=True)
 FRACTION = number(0.0, 1.0)
 
+def probe_point(value, key):
+    """A probe: a point (list of lengths, model coordinates) or "<layer>.top|middle|bottom" on the axis."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[A-Za-z][\w-]*\.(top|middle|bottom)", value):
+            raise InputError(f"expected [x, (y,) z] lengths or '<layer>.top|middle|bottom', got {value!r}", key)
+        return value
+    return list_of(quantity("m"))(value, key)
+
+
 CASE_SCHEMA = {
     "pump": {"intensity": INTENSITY, "power_density": quantity("W/m^3", positive=True),
+             "heat_flux": INTENSITY,
              "spot": list_of(LENGTH, 2), "diameter": LENGTH, "duration": TIME,
              "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
              "period": TIME, "pulses": integer(1)},
@@ -346,15 +356,20 @@ CASE_SCHEMA = {
                   "table": pairs(TEMPERATURE, number(0.0, lo_open=True)),
                   "energy": quantity("eV", positive=True), "mass_ratio": number(0.0, lo_open=True)},
     "thermal": {"dimension": choice(1, 2, 3), "coordinates": choice("cartesian", "axisymmetric"),
-                "end_time": TIME, "first_step": TIME, "ambient": TEMPERATURE,
-                "initial": TEMPERATURE, "convection": quantity("W/m^2/K", nonnegative=True),
-                "output_times": list_of(TIME)},
-    "output": {"directory": string, "fields": boolean, "plots": boolean},
+                "end_time": TIME, "first_step": TIME, "step_ratio": number(0.0, 1.0, lo_open=True),
+                "max_step": TIME, "scheme": choice("bdf2", "cn", "euler"),
+                "solver": choice("auto", "lu", "cg"),
+                "ambient": TEMPERATURE, "initial": TEMPERATURE,
+                "fixed": list_of(choice("bottom", "top", "side")),
+                "convection": quantity("W/m^2/K", nonnegative=True),
+                "output_times": list_of(TIME), "probes": raw},
+    "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
 TOP_SCHEMA = {"title": string, "geometry": raw, "kind": choice(*KINDS),
-              "mesh": raw, "materials": raw,
+              "mesh": raw, "materials": raw, "variants": raw,
               **{name: (raw) for name in CASE_SCHEMA}}
+VARIANT_SCHEMA = {"label": string, "set": list_of(string)}
 
 
 @dataclasses.dataclass
@@ -365,6 +380,7 @@ class Case:
     geometry: Geometry
     sections: dict           # validated sections, SI values
     raw: dict                # the input after --set overrides (for summary.json)
+    variants: list = dataclasses.field(default_factory=list)   # [(label, Case)] from [[variants]]
 
     def resolved(self):
         """The fully resolved input, JSON-serialisable, for summary.json."""
@@ -417,10 +433,24 @@ def apply_overrides(data, overrides):
 
 
 def load_case(path, overrides=()):
+    """A case with its ``[[variants]]`` (each: the case plus its own ``set`` overrides) parsed too."""
     path = pathlib.Path(path)
     data = apply_overrides(read_toml(path), overrides)
     try:
-        return _parse_case(data, path)
+        case = _parse_case(data, path)
+        variants = data.get("variants", [])
+        if not isinstance(variants, list):
+            raise InputError("expected [[variants]] tables with label and set", "variants")
+        base = {k: v for k, v in data.items() if k != "variants"}
+        for i, v in enumerate(variants):
+            spec = section(VARIANT_SCHEMA, v, f"variants[{i}]", required=("label",))
+            try:
+                vcase = _parse_case(apply_overrides(base, spec.get("set", [])), path)
+            except InputError as e:
+                raise InputError(f"{e.message} (in variant {spec['label']!r})",
+                                 f"variants[{i}].set: {e.key}" if e.key else f"variants[{i}].set") from None
+            case.variants.append((spec["label"], vcase))
+        return case
     except InputError as e:
         raise e.at(file=path) from None
 
@@ -473,5 +503,94 @@ def _parse_case(data, path):
         raise InputError("the table law needs table = [[T, P_th or ratio], ...]", "threshold.table")
     out = sections["output"]
     out.setdefault("directory", str(pathlib.Path("results") / path.stem))
-    return Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
+    case = Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
                 geometry=geometry, sections=sections, raw=data)
+    if case.kind == "thermal":
+        thermal_settings(case)            # validate now: `cqdfem check` must catch what `run` would
+    return case
+
+
+# --- what a thermal run needs, from a case (pure Python: `check` runs it without DOLFINx) ---------
+
+DEFAULT_PUMP_WAVELENGTH = 442e-9       # the paper's diode pump (seed 001)
+DEFAULT_EMISSION_WAVELENGTH = 640e-9   # CQD emission (seed 001)
+OUTPUT_FRACTIONS = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+def thermal_settings(case):
+    """Solver inputs in SI from a case's [pump], [film] and [thermal] sections (InputError if bad)."""
+    from cqdfem.thermal import Profile, film_power_density, heat_fraction
+
+    pump, film_sec, th = (case.sections[k] for k in ("pump", "film", "thermal"))
+    film = case.geometry.active
+    if film is None:
+        raise InputError("the geometry has no layer with active = true (the heated film)", "geometry")
+    if "end_time" not in th:
+        raise InputError("missing (required for a thermal run)", "thermal.end_time")
+    given = [k for k in ("power_density", "heat_flux", "intensity") if k in pump]
+    source = {"film_thickness_m": film.thickness}
+    if "power_density" in given:
+        q = pump["power_density"]
+        source["model"] = "given power density"
+    elif "heat_flux" in given:
+        q = pump["heat_flux"] / film.thickness
+        source["model"] = "given heat flux per film area"
+    elif "intensity" in given:
+        for k in ("absorptance", "plqy"):
+            if k not in film_sec:
+                raise InputError(f"missing: pump.intensity needs film.{k} to turn light into heat", f"film.{k}")
+        lam_p = pump.get("wavelength", DEFAULT_PUMP_WAVELENGTH)
+        lam_e = film_sec.get("emission_wavelength", DEFAULT_EMISSION_WAVELENGTH)
+        if lam_e <= lam_p:
+            raise InputError("expected an emission wavelength longer than the pump wavelength",
+                             "film.emission_wavelength")
+        q = film_power_density(pump["intensity"], film_sec["absorptance"], film_sec["plqy"], lam_p, lam_e,
+                               film.thickness)
+        source.update(model="intensity x absorptance x heat fraction / thickness (seed 000 Supp. Note)",
+                      intensity_W_m2=pump["intensity"], absorptance=film_sec["absorptance"],
+                      plqy=film_sec["plqy"], pump_wavelength_m=lam_p, emission_wavelength_m=lam_e,
+                      heat_fraction=heat_fraction(film_sec["plqy"], 1 / lam_p, 1 / lam_e))
+    else:
+        raise InputError("expected the heat source: intensity (with film.absorptance and film.plqy), "
+                         "power_density or heat_flux", "pump")
+    if len(given) > 1:
+        raise InputError(f"give one of intensity, power_density, heat_flux (got {', '.join(given)})",
+                         f"pump.{given[1]}")
+    source["power_density_W_m3"] = q
+    try:
+        profile = Profile(rise_time=pump.get("rise_time", 0.0), duration=pump.get("duration"),
+                          period=pump.get("period"), pulses=pump.get("pulses", 1))
+    except ValueError as e:
+        raise InputError(f"expected a consistent pulse shape: {e}", "pump") from None
+    end = th["end_time"]
+    outputs = th.get("output_times") or [end * f for f in OUTPUT_FRACTIONS]
+    late = [t for t in outputs if t > end]
+    if late:
+        raise InputError(f"output time {late[0]:g} s is after thermal.end_time", "thermal.output_times")
+    ambient = th.get("ambient", 295.0)
+    probes = {}
+    for name, spec in section({k: probe_point for k in th.get("probes", {})}, th.get("probes", {}),
+                              "thermal.probes").items():
+        probes[name] = _probe_coordinates(spec, case.geometry, f"thermal.probes.{name}")
+    return {"power_density": q, "source": source, "profile": profile, "end_time": end,
+            "first_step": th.get("first_step", 1e-10), "step_ratio": th.get("step_ratio", 0.05),
+            "max_step": th.get("max_step"), "scheme": th.get("scheme", "bdf2"),
+            "solver": th.get("solver", "auto"), "fixed_temperature": ambient,
+            "initial": th.get("initial", ambient), "fixed": th.get("fixed", ["bottom"]),
+            "convection": ({"top": (th["convection"], ambient)} if th.get("convection") else {}),
+            "output_times": sorted(outputs), "probes": probes}
+
+
+def _probe_coordinates(spec, geometry, key):
+    dim = geometry.mesh["dimension"]
+    if isinstance(spec, str):
+        name, where = spec.rsplit(".", 1)
+        try:
+            layer = geometry.layer(name)
+        except KeyError:
+            raise InputError(f"no layer named {name!r}", key) from None
+        z = {"bottom": layer.z0, "middle": layer.z0 + layer.thickness / 2, "top": layer.z1}[where]
+        return [0.0] * (dim - 1) + [z]
+    if len(spec) != dim:
+        raise InputError(f"expected {dim} coordinates for a {dim}D model, got {len(spec)}", key)
+    return spec

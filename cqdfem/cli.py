@@ -7,12 +7,10 @@ alike (validation is deterministic, so all ranks fail together; only rank 0 prin
 import argparse
 import json
 import pathlib
-import shutil
 import sys
-import tempfile
 
 from cqdfem import case as caselib
-from cqdfem.errors import InputError
+from cqdfem.errors import InputError, SolverError
 
 
 def _rank():
@@ -86,43 +84,15 @@ def cmd_mesh(args):
 
 
 def cmd_run(args):
-    from mpi4py import MPI
+    from cqdfem import run
 
     case = caselib.load_case(args.case, args.set)
     outdir = pathlib.Path(args.output or case.sections["output"]["directory"])
-    if case.kind != "mesh":
-        raise InputError(f"kind {case.kind!r} needs a solver this version of cqdfem does not have yet "
-                         "(available: 'mesh')", "kind", case.path)
-    from cqdfem import compat
-    from cqdfem import mesh as meshlib
-
-    comm = MPI.COMM_WORLD
-    # Everything is written to a scratch directory next to the target and moved in at the end, so
-    # a failed run leaves nothing half-written.
-    scratch = None
-    if comm.rank == 0:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        scratch = tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent)
-    scratch = pathlib.Path(comm.bcast(scratch, root=0))
-    try:
-        sm = meshlib.create(case.geometry)
-        summary = sm.summary()
-        print_mesh_summary(summary)
-        sm.write(scratch / "mesh.xdmf")
-        summary = {"case": case.resolved(), "mesh": summary, "versions": compat.versions()}
-        if comm.rank == 0:
-            (scratch / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        comm.barrier()
-    except BaseException:
-        if comm.rank == 0:
-            shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    if comm.rank == 0:
-        outdir.mkdir(parents=True, exist_ok=True)
-        for f in scratch.iterdir():
-            f.replace(outdir / f.name)
-        scratch.rmdir()
-    say(f"results: {outdir}/summary.json, {outdir}/mesh.xdmf (ParaView: open with the Xdmf3ReaderT reader)")
+    run.run_case(case, outdir, progress=False if args.quiet else None)
+    files = sorted(p.name for p in outdir.iterdir()) if _rank() == 0 else []
+    say(f"results in {outdir}/: {', '.join(files)}")
+    if any(f.endswith(".xdmf") for f in files):
+        say("  ParaView: open the .xdmf files with the 'Xdmf3 Reader T' reader")
     return 0
 
 
@@ -161,6 +131,7 @@ def parser():
     r.add_argument("case")
     r.add_argument("-o", "--output", help="output directory (default: the case's output.directory)")
     r.add_argument("--set", **sets)
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("info", help="versions of cqdfem, DOLFINx, PETSc, SLEPc, gmsh, MPI")
     i.add_argument("--json", action="store_true")
@@ -176,3 +147,7 @@ def main(argv=None):
         if _rank() == 0:
             print(str(e), file=sys.stderr, flush=True)
         return 2
+    except SolverError as e:
+        if _rank() == 0:
+            print(f"cqdfem: solver failed: {e}", file=sys.stderr, flush=True)
+        return 3

@@ -22,3 +22,7 @@ class InputError(Exception):
 
     def __str__(self):
         return ": ".join([p for p in (self.file, self.key) if p] + [self.message])
+
+
+class SolverError(RuntimeError):
+    """A solve failed (did not converge): the field would be wrong, so the run stops (exit code 3)."""

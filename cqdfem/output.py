@@ -1,0 +1,137 @@
+"""Files a run writes: CSV series, JSON summaries, PNG plots, XDMF fields for ParaView; a progress bar.
+
+CSV/JSON/PNG are written by rank 0 only; XDMF writing is collective (every rank calls it).
+"""
+
+import csv
+import json
+import math
+import sys
+import textwrap
+import time
+
+import numpy as np
+
+
+def write_csv(path, columns):
+    """``columns``: name -> sequence, all the same length (one row per time)."""
+    names = list(columns)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        for row in zip(*(columns[n] for n in names)):
+            w.writerow([_cell(v) for v in row])
+
+
+def _cell(v):
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return v
+
+
+def read_csv(path):
+    """name -> numpy array (for tests and post-processing)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return {name: np.array([float(r[i]) for r in rows[1:]]) for i, name in enumerate(rows[0])}
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(_jsonable(obj), f, indent=2)
+        f.write("\n")
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        return None if not math.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    return obj
+
+
+def plot_film_temperature(path, series, title="", log_time=False):
+    """Film temperature (°C) versus time (µs); ``series`` = [(label, t_s, T_max_K, T_mean_K or None)]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for i, (label, t, tmax, tmean) in enumerate(series):
+        t, tmax = np.asarray(t), np.asarray(tmax)
+        keep = t > 0 if log_time else slice(None)
+        line, = ax.plot(t[keep] * 1e6, tmax[keep] - 273.15, label=f"{label} (max)" if tmean is not None else label)
+        if tmean is not None:
+            ax.plot(t[keep] * 1e6, np.asarray(tmean)[keep] - 273.15, "--", color=line.get_color(),
+                    label=f"{label} (mean)")
+    if log_time:
+        ax.set_xscale("log")
+    ax.set_xlabel("time (µs)")
+    ax.set_ylabel("film temperature (°C)")
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+class Progress:
+    """``[#####-----] step 120/240  t = 1.2 us / 4 us  ETA 3 s`` on a terminal; silent otherwise."""
+
+    def __init__(self, end_time, label="", stream=None, enabled=None, rank=0):
+        self.stream = stream or sys.stderr
+        self.enabled = (rank == 0 and self.stream.isatty()) if enabled is None else enabled
+        self.end, self.label, self.start = end_time, label, time.perf_counter()
+        self._last = 0.0
+
+    def __call__(self, i, n, t):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if i < n and now - self._last < 0.1:
+            return
+        self._last = now
+        frac = i / n
+        bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
+        eta = (now - self.start) * (1 - frac) / frac if frac > 0 else float("nan")
+        self.stream.write(f"\r{self.label}[{bar}] step {i}/{n}  t = {t * 1e6:.4g} us / "
+                          f"{self.end * 1e6:.4g} us  ETA {eta:.0f} s ")
+        if i == n:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class FieldWriter:
+    """The temperature at output times in one XDMF file (ParaView: Xdmf3ReaderT), and the material
+    fields (region tag, ρc, k in-plane/cross-plane, DG0) in another."""
+
+    def __init__(self, directory, solver):
+        from dolfinx.io import XDMFFile
+
+        mesh = solver.sm.mesh
+        self.path = directory / "temperature.xdmf"
+        self.file = XDMFFile(mesh.comm, str(self.path), "w")
+        self.file.write_mesh(mesh)
+        with XDMFFile(mesh.comm, str(directory / "materials.xdmf"), "w") as f:
+            f.write_mesh(mesh)
+            f.write_meshtags(solver.sm.cell_tags, mesh.geometry)
+            for field in (solver.rho_c, solver.k_in, solver.k_cross):
+                f.write_function(field)
+
+    def __call__(self, t, solver):
+        self.file.write_function(solver.temperature, t)
+
+    def close(self):
+        self.file.close()

@@ -1,0 +1,196 @@
+"""``cqdfem run``: wire a case to the solvers and write its results.
+
+A run writes into a scratch directory next to the target and moves the files in only when it has
+finished, so a failed or interrupted run leaves nothing half-written. Cases with ``[[variants]]``
+run each variant into its own subdirectory and add a combined plot.
+"""
+
+import pathlib
+import re
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from cqdfem import case as caselib
+from cqdfem import compat, output
+from cqdfem.errors import InputError
+
+SOLVER_KINDS = ("mesh", "thermal")
+
+
+def say(comm, *args):
+    if comm.rank == 0:
+        print(*args, flush=True)
+
+
+def slug(label):
+    return re.sub(r"[^A-Za-z0-9.]+", "-", label).strip("-").lower() or "variant"
+
+
+def run_case(case, outdir, comm=None, progress=None):
+    """Run ``case`` into ``outdir``; returns the summary dict (on every rank)."""
+    from mpi4py import MPI
+
+    comm = comm or MPI.COMM_WORLD
+    if case.kind not in SOLVER_KINDS:
+        raise InputError(f"kind {case.kind!r} needs a solver this version of cqdfem does not have yet "
+                         f"(available: {', '.join(SOLVER_KINDS)})", "kind", case.path)
+    outdir = pathlib.Path(outdir)
+    scratch = None
+    if comm.rank == 0:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent)
+    scratch = pathlib.Path(comm.bcast(scratch, root=0))
+    try:
+        if case.variants:
+            summary = _run_variants(case, scratch, comm, progress)
+        else:
+            summary = RUNNERS[case.kind](case, scratch, comm, progress)
+        comm.barrier()
+    except BaseException:
+        if comm.rank == 0:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if comm.rank == 0:
+        outdir.mkdir(parents=True, exist_ok=True)
+        for f in scratch.iterdir():
+            target = outdir / f.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            f.replace(target)
+        scratch.rmdir()
+    comm.barrier()
+    return summary
+
+
+def _run_variants(case, scratch, comm, progress):
+    rows, series = [], []
+    for label, vcase in case.variants:
+        say(comm, f"--- variant: {label}")
+        sub = scratch / slug(label)
+        if comm.rank == 0:
+            sub.mkdir()
+        comm.barrier()
+        s = RUNNERS[vcase.kind](vcase, sub, comm, progress, label=label)
+        rows.append({"label": label, "directory": slug(label),
+                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k == "source"}})
+        if "series" in s:
+            series.append((label, *s["series"]))
+    summary = {"case": case.resolved(), "variants": rows, "versions": compat.versions()}
+    if comm.rank == 0:
+        output.write_json(scratch / "summary.json", summary)
+        if series and case.sections["output"].get("plots", True):
+            output.plot_film_temperature(scratch / "film_temperature.png", [(l, t, T, None) for l, t, T, _ in series],
+                                         title=case.title, log_time=case.sections["output"].get("log_time", False))
+    return summary
+
+
+def run_mesh(case, scratch, comm, progress=None, label=None):
+    from cqdfem import mesh as meshlib
+
+    sm = meshlib.create(case.geometry)
+    summary = sm.summary()
+    from cqdfem.cli import print_mesh_summary
+    print_mesh_summary(summary)
+    sm.write(scratch / "mesh.xdmf")
+    summary = {"case": case.resolved(), "mesh": summary, "versions": compat.versions()}
+    if comm.rank == 0:
+        output.write_json(scratch / "summary.json", summary)
+    return summary
+
+
+def run_thermal(case, scratch, comm, progress=None, label=None):
+    from cqdfem import mesh as meshlib
+    from cqdfem import thermal
+
+    s = caselib.thermal_settings(case)
+    wall0 = time.perf_counter()
+    sm = meshlib.create(case.geometry, comm)
+    solver = thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
+                                initial=s["initial"], convection=s["convection"], scheme=s["scheme"],
+                                solver=s["solver"])
+    solver.add_source(s["power_density"], profile=s["profile"])
+    for name, point in s["probes"].items():
+        try:
+            solver.probe(name, point)
+        except ValueError as e:
+            raise InputError(str(e), f"thermal.probes.{name}", case.path) from None
+    times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
+                              breakpoints=solver.breakpoints(), restarts=solver.restarts(),
+                              outputs=s["output_times"])
+    fields = case.sections["output"].get("fields", True)
+    writer = output.FieldWriter(scratch, solver) if fields else None
+    bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
+                          enabled=None if progress is None else (progress and comm.rank == 0))
+    try:
+        history = solver.run(times, outputs=s["output_times"], on_output=writer, on_step=bar)
+    finally:
+        if writer:
+            writer.close()
+    wall = time.perf_counter() - wall0
+    t = history.column("time_s")
+    profile = s["profile"](t)
+    columns = {"time_s": t}
+    if "intensity_W_m2" in s["source"]:
+        columns["pump_W_m2"] = s["source"]["intensity_W_m2"] * profile
+    columns["source_power_density_W_m3"] = s["power_density"] * profile
+    columns.update((k, v) for k, v in history.columns.items() if k != "time_s")
+    tmax = history.column("film_max_temperature_K")
+    absorbed = history.column("absorbed_energy_J")[-1]
+    stored = history.column("stored_energy_J")[-1]
+    out_c = history.column("conducted_out_energy_J")[-1]
+    out_v = history.column("convected_out_energy_J")[-1]
+    balance = (absorbed - stored - out_c - out_v) / absorbed if absorbed > 0 else 0.0
+    summary = {
+        "case": case.resolved(),
+        "film_max_temperature_K": tmax[-1],
+        "film_mean_temperature_K": history.column("film_mean_temperature_K")[-1],
+        "film_peak_temperature_K": tmax.max(),
+        "film_peak_time_s": t[int(np.argmax(tmax))],
+        **({"spot_mean_temperature_K": history.column("spot_mean_temperature_K")[-1]}
+           if "spot_mean_temperature_K" in history.columns else {}),
+        "probes_K": {n: history.column(f"{n}_temperature_K")[-1] for n in s["probes"]},
+        "source": s["source"],
+        "energy": {"units": _energy_units(sm),
+                   "absorbed": absorbed, "stored": stored, "conducted_out": out_c, "convected_out": out_v,
+                   "balance_relative_error": balance},
+        "solver": {"scheme": s["scheme"], "linear_solver": s["solver"],
+                   "dofs": solver.V.dofmap.index_map.size_global, "steps": len(t) - 1,
+                   "distinct_matrices": solver.factorisations, "solves": solver.solves,
+                   "wall_time_s": wall, "ranks": comm.size},
+        "mesh": sm.summary(),
+        "versions": compat.versions(),
+        "series": (t, tmax, history.column("film_mean_temperature_K")),
+    }
+    warnings = []
+    if absorbed > 0 and abs(balance) > 1e-3:
+        warnings.append(f"energy balance off by {balance:.2%}: refine the mesh or the time steps")
+    if absorbed > 0 and out_c > 0.01 * absorbed:
+        warnings.append(f"{out_c / absorbed:.1%} of the heat left through the held boundary "
+                        f"({', '.join(s['fixed'])}): the result depends on the substrate size")
+    summary["warnings"] = warnings
+    for w in warnings:
+        say(comm, f"warning: {w}")
+    if comm.rank == 0:
+        output.write_csv(scratch / "timeseries.csv", columns)
+        output.write_json(scratch / "summary.json", {k: v for k, v in summary.items() if k != "series"})
+        if case.sections["output"].get("plots", True):
+            output.plot_film_temperature(scratch / "film_temperature.png", [(label or "film", t, tmax, columns["film_mean_temperature_K"])],
+                                         title=case.title, log_time=case.sections["output"].get("log_time", False))
+    say(comm, f"{label + ': ' if label else ''}film max {tmax[-1]:.2f} K ({tmax[-1] - 273.15:.1f} °C) at "
+              f"t = {t[-1]:.3g} s; peak {tmax.max():.2f} K; {len(t) - 1} steps, "
+              f"{solver.factorisations} matrices, {wall:.1f} s on {comm.size} rank(s)")
+    solver.free()
+    return summary
+
+
+def _energy_units(sm):
+    """What the energy totals are per: 1D models are per film area, 2D cartesian per depth."""
+    if sm.mesh.topology.dim == 1:
+        return "J/m^2 (per area of film)"
+    return "J/m (per metre of depth)" if not sm.axisymmetric and sm.mesh.topology.dim == 2 else "J"
+
+
+RUNNERS = {"mesh": run_mesh, "thermal": run_thermal}

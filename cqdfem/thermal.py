@@ -1,0 +1,593 @@
+"""Transient heat conduction in film stacks: ρc ∂T/∂t = ∇·(k∇T) + Q.
+
+Usable alone from Python::
+
+    sm = cqdfem.mesh.create(geometry)                  # any StackMesh: 1D, 2D (r-z), 3D
+    solver = HeatSolver(sm, fixed_temperature=295.0)   # substrate back side held, rest insulated
+    solver.add_source(2e15, profile=Profile(duration=2e-6))   # W/m³ in the pumped film
+    history = solver.run(time_grid(4e-6, first_step=1e-10))
+    history.column("film_max_temperature_K")
+
+How it is fast: the unknown is u = T − T_fixed, so the Dirichlet condition is homogeneous and every
+right-hand side is a matrix-vector product with the mass matrix plus scaled load vectors assembled
+once (no form assembly in the time loop). The system matrix c·M + θ·K depends only on the step
+coefficient c, so it is assembled and factorised (LU) or preconditioned (CG + BoomerAMG) once per
+distinct coefficient and cached; the time grid keeps the number of distinct steps small (steps that
+double in blocks, see :func:`time_grid`). Every solve checks convergence and raises on failure.
+
+Time schemes: ``bdf2`` (default; variable-step BDF2, L-stable: the stiff film modes are damped when
+the step grows far beyond the film's ~10 ns time constant), ``cn`` (Crank–Nicolson, second order but
+only A-stable: stiff modes ring), ``euler`` (first order, for comparison). Both second-order schemes
+restart with one backward-Euler step after every discontinuity of the source (pulse on/off).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from cqdfem import compat
+from cqdfem.errors import SolverError
+
+
+# --- pump time profile ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Pump power versus time as a fraction of the peak: a train of trapezoidal pulses.
+
+    Each pulse rises linearly over ``rise_time`` from its start, stays on until ``duration`` after its
+    start (``None``: for ever, a step) and switches off at once; pulses start every ``period``.
+    """
+    rise_time: float = 0.0
+    duration: float | None = None
+    period: float | None = None
+    pulses: int = 1
+    start: float = 0.0
+
+    def __post_init__(self):
+        if self.rise_time < 0:
+            raise ValueError("rise_time must be >= 0")
+        if self.duration is not None and self.duration < self.rise_time:
+            raise ValueError("the pulse duration must be at least its rise time")
+        if self.pulses > 1 and (self.period is None or self.duration is None or self.period < self.duration):
+            raise ValueError("a pulse train needs a duration and a period >= duration")
+
+    def _starts(self):
+        return [self.start + k * (self.period or 0.0) for k in range(self.pulses)]
+
+    def _one(self, s):
+        s = np.asarray(s, dtype=float)
+        r, d = self.rise_time, self.duration
+        up = np.clip(s / r, 0.0, 1.0) if r > 0 else (s >= 0).astype(float)
+        on = (s >= 0) if d is None else (s >= 0) & (s < d)
+        return np.where(on, up, 0.0)
+
+    def _one_integral(self, s):
+        s = np.asarray(s, dtype=float)
+        r = self.rise_time
+        d = np.inf if self.duration is None else self.duration
+        s = np.clip(s, 0.0, d)
+        if r == 0:
+            return s
+        return np.where(s < r, s * s / (2 * r), r / 2 + (s - r))
+
+    def __call__(self, t):
+        return sum(self._one(np.asarray(t) - s0) for s0 in self._starts())
+
+    def integral(self, t):
+        """∫_0^t f dt' in seconds (exact)."""
+        return sum(self._one_integral(np.asarray(t) - s0) for s0 in self._starts())
+
+    def breakpoints(self):
+        """Times where the profile or its slope jumps (the time grid lands on them)."""
+        out = []
+        for s0 in self._starts():
+            out.append(s0)
+            if self.rise_time > 0:
+                out.append(s0 + self.rise_time)
+            if self.duration is not None:
+                out.append(s0 + self.duration)
+        return sorted(set(out))
+
+    def jumps(self):
+        """Times where the profile itself jumps (the integrator restarts there)."""
+        out = []
+        for s0 in self._starts():
+            if self.rise_time == 0:
+                out.append(s0)
+            if self.duration is not None:
+                out.append(s0 + self.duration)
+        return sorted(set(out))
+
+    def in_step(self, t0, t1, at):
+        """The profile at ``at`` (t0 or t1) seen from inside the step [t0, t1] (one-sided at a jump)."""
+        eps = 1e-9 * (t1 - t0)
+        return float(self(at + eps if at == t0 else at - eps))
+
+
+STEP = Profile()
+
+
+def _in_step(profile, t0, t1, at):
+    """A :class:`Profile` (one-sided at its jumps) or any smooth function of time."""
+    if isinstance(profile, Profile):
+        return profile.in_step(t0, t1, at)
+    return float(profile(at))
+
+
+# --- time grid -----------------------------------------------------------------------------------
+
+def time_grid(end, first_step=1e-10, max_ratio=0.05, max_step=None, breakpoints=(), restarts=(),
+              outputs=()):
+    """Time points from 0 to ``end`` whose steps double in blocks.
+
+    The step is ``first_step · 2^k`` with the largest k such that step ≤ ``max_ratio`` × (time since
+    the last restart): diffusion responses change on a scale set by the time since the last change of
+    the source, so this keeps the relative accuracy uniform over many decades with few distinct step
+    sizes (each is one matrix factorisation). ``restarts`` (source jumps) reset the step to
+    ``first_step``; ``breakpoints`` and ``outputs`` are landed on exactly.
+    """
+    if end <= 0 or first_step <= 0:
+        raise ValueError("end and first_step must be positive")
+    marks = sorted({float(t) for t in (*breakpoints, *restarts, *outputs, end) if 0 < t <= end})
+    restarts = sorted(float(t) for t in restarts if 0 < t < end)
+    t, since, times = 0.0, 0.0, [0.0]
+    dt = first_step
+    for mark in marks:
+        while t < mark * (1 - 1e-12):
+            tau = t - since
+            while dt * 2 <= max(first_step, max_ratio * tau) and (max_step is None or dt * 2 <= max_step):
+                dt *= 2
+            step = dt if max_step is None else min(dt, max_step)
+            # land on the mark; avoid a sliver step just before it
+            t = mark if t + step * 1.5 >= mark else t + step
+            times.append(t)
+        if any(abs(mark - r) <= 1e-12 * end for r in restarts):
+            since, dt = mark, first_step
+    return np.array(times)
+
+
+# --- the solver ----------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class History:
+    """Per-step quantities (SI, names carry the unit)."""
+    columns: dict
+
+    def column(self, name):
+        return np.asarray(self.columns[name])
+
+    @property
+    def names(self):
+        return list(self.columns)
+
+    def rows(self):
+        return zip(*self.columns.values())
+
+
+class HeatSolver:
+    """ρc ∂T/∂t = ∇·(k∇T) + Q on a :class:`cqdfem.mesh.StackMesh`.
+
+    Boundaries by role (``top``, ``bottom``, ``side``, ``symmetry``, ``axis``): ``fixed`` roles are held
+    at ``fixed_temperature``; ``convection`` maps a role to (h W/m²/K, ambient K); every other boundary
+    is insulated (symmetry planes and the axis are insulated by construction).
+    Materials come from the mesh's regions: per-region ρc and conductivity (in-plane, cross-plane);
+    the cross-plane axis is the mesh's last coordinate.
+    """
+
+    def __init__(self, stack_mesh, *, fixed_temperature=295.0, fixed=("bottom",), initial=None,
+                 convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1):
+        import ufl
+        from dolfinx import fem
+        from petsc4py import PETSc
+
+        if scheme not in ("bdf2", "cn", "euler"):
+            raise ValueError(f"unknown time scheme {scheme!r} (bdf2, cn, euler)")
+        self.sm, self.scheme, self.rtol = stack_mesh, scheme, rtol
+        mesh = stack_mesh.mesh
+        self.comm = mesh.comm
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        self.T_fixed = float(fixed_temperature)
+        self.T_initial = self.T_fixed if initial is None else float(initial)
+        self.V = fem.functionspace(mesh, ("Lagrange", degree))
+        self.u = fem.Function(self.V, name="u")               # T - T_fixed
+        self.temperature = fem.Function(self.V, name="temperature")
+        self.u.x.array[:] = self.T_initial - self.T_fixed
+        u, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
+        self.v = v
+        self.w = stack_mesh.weight()
+        self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=stack_mesh.cell_tags)
+        self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=stack_mesh.facet_tags)
+        self.rho_c, self.k_in, self.k_cross = self._material_fields()
+        self.kappa = self._conductivity_tensor(tdim)
+        w, dx, ds = self.w, self.dx, self.ds
+
+        for role in fixed:
+            if role not in stack_mesh.boundaries:
+                raise ValueError(f"no boundary {role!r} (have {', '.join(sorted(stack_mesh.boundaries))})")
+        self.fixed_roles = tuple(fixed)
+        dofs = [fem.locate_dofs_topological(self.V, tdim - 1, stack_mesh.facets(r)) for r in fixed]
+        dofs = np.unique(np.concatenate(dofs)) if dofs else np.zeros(0, np.int32)
+        self.bc = fem.dirichletbc(PETSc.ScalarType(0.0), dofs.astype(np.int32), self.V)
+        self.bcs = [self.bc]
+
+        convection = dict(convection or {})
+        mass = self.rho_c * u * v * w * dx
+        stiff = ufl.inner(self.kappa * ufl.grad(u), ufl.grad(v)) * w * dx
+        conv_load = 0
+        for role, (h, T_amb) in convection.items():
+            stiff += h * u * v * w * ds(stack_mesh.boundaries[role])
+            conv_load += -h * (self.T_fixed - T_amb) * v * w * ds(stack_mesh.boundaries[role])
+        self._convection = convection
+        self._c = fem.Constant(mesh, PETSc.ScalarType(1.0))
+        self._theta = fem.Constant(mesh, PETSc.ScalarType(1.0))
+        self._a = fem.form(self._c * mass + self._theta * stiff)
+        self.M = compat.assemble_matrix(fem.form(mass), self.bcs, diagonal=0.0)
+        self.K = compat.assemble_matrix(fem.form(stiff), self.bcs, diagonal=0.0)
+        self._L_shape = fem.form(v * w * dx)
+        self._loads = []                      # (vector, profile, power W or None, name)
+        if convection:
+            self._loads.append((self._assemble_load(conv_load), STEP, None, "convection"))
+        self._solvers = {}                    # (c, theta) -> (A, ksp); a small cache
+        self._solver_kind = solver
+        self.factorisations = 0
+        self.solves = 0
+
+        # vectors for derived quantities, assembled once
+        self._m_store = self._assemble_load(self.rho_c * v * w * dx)
+        self._conv_vec = {r: self._assemble_load(h * v * w * ds(stack_mesh.boundaries[r]))
+                          for r, (h, _) in convection.items()}
+        n = ufl.FacetNormal(mesh)
+        tags = tuple(stack_mesh.boundaries[r] for r in fixed)
+        self._flux_out = fem.form(-ufl.dot(self.kappa * ufl.grad(self.u), n) * w * ds(tags)) if tags else None
+        self._regions = {}
+        film = stack_mesh.geometry.active
+        if film is not None:
+            self.add_region("film", film.name)
+            spot = f"{film.name}.spot"
+            if spot in stack_mesh.regions:
+                self.add_region("spot", spot)
+        self._probes = {}
+        self._b = compat.create_vector(self._L_shape)
+        self._work = self._b.duplicate()
+
+    # -- set-up ------------------------------------------------------------------------------------
+
+    def _material_fields(self):
+        from dolfinx import fem
+
+        V0 = fem.functionspace(self.sm.mesh, ("DG", 0))
+        fields = [fem.Function(V0, name=n) for n in ("volumetric_heat_capacity", "conductivity_inplane",
+                                                     "conductivity_crossplane")]
+        dofmap = np.asarray(V0.dofmap.list).reshape(-1)
+        for region, tag in self.sm.regions.items():
+            mat = self.sm.region_material[region]
+            mat.require("conductivity", "density", "heat_capacity", key=f"material of {region}")
+            cells = self.sm.cell_tags.find(tag)
+            for f, value in zip(fields, (mat.volumetric_heat_capacity, *mat.conductivity)):
+                f.x.array[dofmap[cells]] = value
+        for f in fields:
+            f.x.scatter_forward()
+        return fields
+
+    def _conductivity_tensor(self, tdim):
+        import ufl
+
+        if tdim == 1:
+            return self.k_cross
+        diag = [self.k_in] * (tdim - 1) + [self.k_cross]
+        return ufl.as_matrix([[diag[i] if i == j else 0 for j in range(tdim)] for i in range(tdim)])
+
+    def _assemble_load(self, L):
+        from dolfinx import fem
+        from dolfinx.fem import petsc
+        from petsc4py import PETSc
+
+        vec = petsc.assemble_vector(fem.form(L))
+        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        return vec
+
+    def _region_measure(self, name):
+        return self.dx(tuple(self.sm.tags(name)))
+
+    def add_region(self, label, name):
+        """Track max/mean temperature of a region or layer as ``<label>_max/mean_temperature_K``."""
+        cells = self.sm.cells(name)
+        n_owned = self.V.dofmap.index_map.size_local
+        dofs = np.unique(np.asarray(self.V.dofmap.list)[cells].ravel())
+        vec = self._assemble_load(self.v * self.w * self._region_measure(name))
+        volume = vec.sum()
+        self._regions[label] = (dofs[dofs < n_owned], vec, volume)
+
+    def add_source(self, power_density, region=None, profile=STEP, name="pump"):
+        """Heat ``power_density`` W/m³ (times ``profile(t)``) uniformly in a region or layer.
+
+        Default region: the pumped part of the active film (``<film>.spot``, or the whole film when
+        the model has no spot).
+        """
+        if region is None:
+            film = self.sm.geometry.active
+            if film is None:
+                raise ValueError("the geometry has no active layer to heat; name a region")
+            region = f"{film.name}.spot" if f"{film.name}.spot" in self.sm.regions else film.name
+        L = power_density * self.v * self.w * self._region_measure(region)
+        self.add_load(L, profile, name=name, power=power_density * self.volume(region))
+
+    def add_flux(self, role, flux, profile=STEP, name="flux"):
+        """Heat flux ``flux`` W/m² into the body through the boundary ``role``."""
+        L = flux * self.v * self.w * self.ds(self.sm.boundaries[role])
+        self.add_load(L, profile, name=name, power=flux * self.area(role))
+
+    def add_load(self, L, profile=STEP, name="load", power=None):
+        """A general heat load: a UFL linear form in ``self.v`` (already weighted), times profile(t).
+
+        ``profile``: a :class:`Profile` or any smooth function of t (e.g. for manufactured solutions).
+
+        ``power`` (W, or W/m in 2D cartesian) enters the energy balance; None leaves it out.
+        """
+        self._loads.append((self._assemble_load(L), profile, power, name))
+
+    def volume(self, name):
+        from dolfinx import fem
+        from mpi4py import MPI
+
+        local = fem.assemble_scalar(fem.form(self.w * self._region_measure(name)))
+        return self.comm.allreduce(local, op=MPI.SUM)
+
+    def area(self, role):
+        from dolfinx import fem
+        from mpi4py import MPI
+
+        local = fem.assemble_scalar(fem.form(self.w * self.ds(self.sm.boundaries[role])))
+        return self.comm.allreduce(local, op=MPI.SUM)
+
+    def probe(self, name, point):
+        """Report the temperature at ``point`` (m; padded to 3 coordinates) as ``<name>_temperature_K``."""
+        from dolfinx import geometry as dgeo
+
+        mesh = self.sm.mesh
+        p = np.zeros((1, 3))
+        p[0, :len(point)] = point
+        tree = dgeo.bb_tree(mesh, mesh.topology.dim)
+        cand = dgeo.compute_collisions_points(tree, p)
+        cells = dgeo.compute_colliding_cells(mesh, cand, p).links(0)
+        n_owned = mesh.topology.index_map(mesh.topology.dim).size_local
+        cells = cells[cells < n_owned]
+        found = self.comm.rank if len(cells) else self.comm.size
+        owner = self.comm.allreduce(found, op=__import__("mpi4py").MPI.MIN)
+        if owner == self.comm.size:
+            raise ValueError(f"probe {name!r} at {tuple(point)} m is outside the model")
+        self._probes[name] = (p, int(cells[0]) if owner == self.comm.rank else None)
+
+    # -- solving -----------------------------------------------------------------------------------
+
+    def _ksp(self, c, theta):
+        from dolfinx import fem
+        from petsc4py import PETSc
+
+        key = (float(f"{c:.12e}"), theta)
+        if key in self._solvers:
+            return self._solvers[key][1]
+        if len(self._solvers) >= 4:                       # keep the most recent few
+            old = next(iter(self._solvers))
+            A, ksp = self._solvers.pop(old)
+            ksp.destroy()
+            A.destroy()
+        self._c.value, self._theta.value = c, theta
+        A = compat.assemble_matrix(self._a, self.bcs, diagonal=1.0)
+        ksp = PETSc.KSP().create(self.comm)
+        ksp.setOperators(A)
+        kind = self._solver_kind
+        if kind == "auto":
+            kind = "cg" if self.sm.mesh.topology.dim == 3 else "lu"
+        if kind == "lu":
+            ksp.setType("preonly")
+            ksp.getPC().setType("lu")
+            ksp.getPC().setFactorSolverType("mumps")
+        elif kind == "cg":
+            ksp.setType("cg")
+            ksp.getPC().setType("hypre")
+            ksp.getPC().setHYPREType("boomeramg")
+            ksp.setTolerances(rtol=self.rtol, atol=1e-30, max_it=500)
+            ksp.setInitialGuessNonzero(True)
+        else:
+            raise ValueError(f"unknown linear solver {kind!r} (auto, lu, cg)")
+        ksp.setErrorIfNotConverged(True)
+        ksp.setFromOptions()
+        ksp.setUp()
+        self.factorisations += 1
+        self._solvers[key] = (A, ksp)
+        return ksp
+
+    def _solve(self, c, theta, t):
+        from petsc4py import PETSc
+
+        ksp = self._ksp(c, theta)
+        try:
+            ksp.solve(self._b, self.u.x.petsc_vec)
+        except PETSc.Error as e:
+            reason = ksp.getConvergedReason()
+            raise SolverError(f"the linear solve at t = {t:.6g} s did not converge "
+                              f"(KSP reason {reason}, {ksp.getIterationNumber()} iterations; PETSc error {e.ierr})") from None
+        self.u.x.scatter_forward()
+        self.solves += 1
+
+    def _add_loads(self, b, t0, t1, weights):
+        """b += Σ load · (weights[0]·f(t0) + weights[1]·f(t1)), one-sided at jumps."""
+        for vec, prof, _, _ in self._loads:
+            s = 0.0
+            if weights[0]:
+                s += weights[0] * _in_step(prof, t0, t1, t0)
+            if weights[1]:
+                s += weights[1] * _in_step(prof, t0, t1, t1)
+            if s:
+                b.axpy(s, vec)
+
+    def step(self, t0, t1, previous=None, dt_previous=None):
+        """Advance self.u from t0 to t1. ``previous`` (u at t0 − dt_previous) selects BDF2."""
+        from dolfinx.fem import petsc
+
+        dt = t1 - t0
+        b, work, u = self._b, self._work, self.u.x.petsc_vec
+        if self.scheme == "cn" and previous is not None:
+            c, theta = 1.0 / dt, 0.5
+            self.K.mult(u, work)                          # b = M u/dt - K u/2 + (F0 + F1)/2
+            self.M.mult(u, b)
+            b.scale(1.0 / dt)
+            b.axpy(-0.5, work)
+            self._add_loads(b, t0, t1, (0.5, 0.5))
+        elif self.scheme == "bdf2" and previous is not None:
+            omega = dt / dt_previous
+            c, theta = (1 + 2 * omega) / (1 + omega) / dt, 1.0
+            u.copy(work)                                  # work = ((1+ω) u - ω²/(1+ω) u_prev)/dt
+            work.scale((1 + omega) / dt)
+            work.axpy(-omega * omega / (1 + omega) / dt, previous)
+            self.M.mult(work, b)
+            self._add_loads(b, t0, t1, (0.0, 1.0))
+        else:                                             # backward Euler
+            c, theta = 1.0 / dt, 1.0
+            self.M.mult(u, b)
+            b.scale(1.0 / dt)
+            self._add_loads(b, t0, t1, (0.0, 1.0))
+        petsc.set_bc(b, self.bcs)
+        self._solve(c, theta, t1)
+
+    def steady(self, level=1.0):
+        """The steady state with every load at ``level`` × its peak; sets and returns the temperature."""
+        from dolfinx.fem import petsc
+
+        b = self._b
+        b.set(0.0)
+        for vec, _, _, name in self._loads:
+            b.axpy(1.0 if name == "convection" else level, vec)
+        petsc.set_bc(b, self.bcs)
+        self._solve(0.0, 1.0, math.inf)
+        return self.update_temperature()
+
+    def update_temperature(self):
+        self.temperature.x.array[:] = self.u.x.array + self.T_fixed
+        return self.temperature
+
+    # -- derived quantities ------------------------------------------------------------------------
+
+    def measure(self, t):
+        """Region max/mean temperatures and probe temperatures at the current state (K)."""
+        from mpi4py import MPI
+
+        out = {}
+        uarr = self.u.x.array
+        for label, (dofs, vec, volume) in self._regions.items():
+            local = uarr[dofs].max() if len(dofs) else -np.inf
+            out[f"{label}_max_temperature_K"] = self.comm.allreduce(local, op=MPI.MAX) + self.T_fixed
+            out[f"{label}_mean_temperature_K"] = vec.dot(self.u.x.petsc_vec) / volume + self.T_fixed
+        for name, (p, cell) in self._probes.items():
+            local = float(self.u.eval(p, np.array([cell], np.int32))[0]) if cell is not None else 0.0
+            out[f"{name}_temperature_K"] = self.comm.allreduce(local, op=MPI.SUM) + self.T_fixed
+        return out
+
+    def energies(self):
+        """(stored energy J, conducted-out power W, convected-out power W) at the current state."""
+        from dolfinx import fem
+        from mpi4py import MPI
+
+        u = self.u.x.petsc_vec
+        stored = self._m_store.dot(u) - self._m_store.sum() * (self.T_initial - self.T_fixed)
+        out = self.comm.allreduce(fem.assemble_scalar(self._flux_out), op=MPI.SUM) if self._flux_out else 0.0
+        conv = sum(vec.dot(u) + vec.sum() * (self.T_fixed - T_amb)
+                   for (vec, (_, T_amb)) in zip(self._conv_vec.values(), self._convection.values()))
+        return stored, out, conv
+
+    def absorbed_energy(self, t):
+        return sum(power * float(prof.integral(t)) for _, prof, power, _ in self._loads if power is not None)
+
+    def source_power(self, t):
+        return sum(power * float(prof(t)) for _, prof, power, _ in self._loads if power is not None)
+
+    # -- the time loop -----------------------------------------------------------------------------
+
+    def restarts(self):
+        return sorted({t for _, prof, _, _ in self._loads for t in getattr(prof, "jumps", list)() if t > 0})
+
+    def breakpoints(self):
+        return sorted({t for _, prof, _, _ in self._loads for t in getattr(prof, "breakpoints", list)() if t > 0})
+
+    def run(self, times, outputs=(), on_output=None, on_step=None, energy=True):
+        """Integrate over ``times`` (from :func:`time_grid`); returns a :class:`History`.
+
+        ``on_output(t, solver)`` is called at the first time and at the times in ``outputs`` (write
+        fields there); ``on_step(i, n, t)`` after every step (progress display).
+        """
+        times = np.asarray(times, dtype=float)
+        restarts = np.array(self.restarts())
+        outputs = np.asarray(sorted(outputs), dtype=float)
+        cols = {"time_s": []}
+        out_conducted = out_convected = 0.0
+        prev_powers = None
+
+        def record(t):
+            nonlocal prev_powers, out_conducted, out_convected
+            cols["time_s"].append(t)
+            for k, val in self.measure(t).items():
+                cols.setdefault(k, []).append(val)
+            if energy:
+                stored, p_out, p_conv = self.energies()
+                if prev_powers is not None:      # trapezoid in time for the boundary losses
+                    t_prev, p0, c0 = prev_powers
+                    out_conducted += 0.5 * (p0 + p_out) * (t - t_prev)
+                    out_convected += 0.5 * (c0 + p_conv) * (t - t_prev)
+                prev_powers = (t, p_out, p_conv)
+                absorbed = self.absorbed_energy(t)
+                for k, val in (("source_power_W", self.source_power(t)), ("absorbed_energy_J", absorbed),
+                               ("stored_energy_J", stored), ("conducted_out_energy_J", out_conducted),
+                               ("convected_out_energy_J", out_convected)):
+                    cols.setdefault(k, []).append(val)
+
+        def is_output(t):
+            return len(outputs) and np.min(np.abs(outputs - t)) <= 1e-9 * max(t, 1e-30)
+
+        record(times[0])
+        if on_output:
+            self.update_temperature()
+            on_output(times[0], self)
+        previous, current = self.u.x.petsc_vec.copy(), self.u.x.petsc_vec.copy()
+        have_previous, dt_prev = False, None
+        for i in range(1, len(times)):
+            t0, t1 = times[i - 1], times[i]
+            self.u.x.petsc_vec.copy(current)              # u^n, before the step overwrites it
+            self.step(t0, t1, previous if have_previous else None, dt_prev)
+            previous, current = current, previous
+            # restart the second-order scheme after a jump of the source
+            have_previous = not (len(restarts) and np.min(np.abs(restarts - t1)) <= 1e-9 * t1)
+            dt_prev = t1 - t0
+            record(t1)
+            if on_output and is_output(t1):
+                self.update_temperature()
+                on_output(t1, self)
+            if on_step:
+                on_step(i, len(times) - 1, t1)
+        self.update_temperature()
+        return History(cols)
+
+    def free(self):
+        for A, ksp in self._solvers.values():
+            ksp.destroy()
+            A.destroy()
+        self._solvers.clear()
+
+
+def heat_fraction(plqy, pump_photon_energy, emission_photon_energy):
+    """Fraction of absorbed pump power that becomes heat below threshold (seed 000 Supp. Note).
+
+    Radiative decay loses the Stokes shift (E_p − E_em)/E_p; non-radiative decay loses everything.
+    """
+    return plqy * (pump_photon_energy - emission_photon_energy) / pump_photon_energy + (1.0 - plqy)
+
+
+def film_power_density(intensity, absorptance, plqy, pump_wavelength, emission_wavelength, thickness):
+    """Q (W/m³) in a film of ``thickness`` absorbing ``absorptance`` of a pump ``intensity`` (W/m²)."""
+    # photon energy ∝ 1/λ, so the ratio of energies is the inverse ratio of wavelengths
+    frac = heat_fraction(plqy, 1.0 / pump_wavelength, 1.0 / emission_wavelength)
+    return intensity * absorptance * frac / thickness
+
