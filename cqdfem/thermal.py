@@ -177,13 +177,16 @@ class HeatSolver:
     """
 
     def __init__(self, stack_mesh, *, fixed_temperature=295.0, fixed=("bottom",), initial=None,
-                 convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1):
+                 convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1, mass="lumped"):
         import ufl
         from dolfinx import fem
         from petsc4py import PETSc
 
         if scheme not in ("bdf2", "cn", "euler"):
             raise ValueError(f"unknown time scheme {scheme!r} (bdf2, cn, euler)")
+        if mass not in ("lumped", "consistent"):
+            raise ValueError(f"unknown mass matrix {mass!r} (lumped, consistent)")
+        self.lumped = mass == "lumped"
         self.sm, self.scheme, self.rtol = stack_mesh, scheme, rtol
         mesh = stack_mesh.mesh
         self.comm = mesh.comm
@@ -226,6 +229,8 @@ class HeatSolver:
         self._a = fem.form(self._c * mass + self._theta * stiff)
         self.M = compat.assemble_matrix(fem.form(mass), self.bcs, diagonal=0.0)
         self.K = compat.assemble_matrix(fem.form(stiff), self.bcs, diagonal=0.0)
+        if self.lumped:
+            self._lump(dofs)
         self._L_shape = fem.form(v * w * dx)
         self._loads = []                      # (vector, profile, power W or None, name)
         if convection:
@@ -254,6 +259,27 @@ class HeatSolver:
         self._work = self._b.duplicate()
 
     # -- set-up ------------------------------------------------------------------------------------
+
+    def _lump(self, bc_dofs):
+        """Replace M by its row sums (the consistent mass of P1 is not monotone: with steps far below
+        h²/α it over- and undershoots at the edge of the pump spot; the lumped mass does not)."""
+        from petsc4py import PETSc
+
+        ones = self.M.createVecRight()
+        ones.set(1.0)
+        m = self.M.createVecLeft()
+        self.M.mult(ones, m)                      # bc rows and columns are zero in M already
+        self._m_lumped = m
+        self._bc_unit = m.duplicate()
+        self._bc_unit.set(0.0)
+        n_owned = self.V.dofmap.index_map.size_local
+        owned = bc_dofs[bc_dofs < n_owned]
+        with self._bc_unit.localForm() as loc:
+            loc.array[owned] = 1.0
+        self.M = self.K.duplicate()
+        self.M.zeroEntries()
+        self.M.setDiagonal(m, addv=PETSc.InsertMode.INSERT_VALUES)
+        self.M.assemble()
 
     def _material_fields(self):
         from dolfinx import fem
@@ -345,21 +371,15 @@ class HeatSolver:
 
     def probe(self, name, point):
         """Report the temperature at ``point`` (m; padded to 3 coordinates) as ``<name>_temperature_K``."""
-        from dolfinx import geometry as dgeo
+        from mpi4py import MPI
 
-        mesh = self.sm.mesh
         p = np.zeros((1, 3))
         p[0, :len(point)] = point
-        tree = dgeo.bb_tree(mesh, mesh.topology.dim)
-        cand = dgeo.compute_collisions_points(tree, p)
-        cells = dgeo.compute_colliding_cells(mesh, cand, p).links(0)
-        n_owned = mesh.topology.index_map(mesh.topology.dim).size_local
-        cells = cells[cells < n_owned]
-        found = self.comm.rank if len(cells) else self.comm.size
-        owner = self.comm.allreduce(found, op=__import__("mpi4py").MPI.MIN)
+        cell = locate(self.sm.mesh, p[0])
+        owner = self.comm.allreduce(self.comm.rank if cell is not None else self.comm.size, op=MPI.MIN)
         if owner == self.comm.size:
             raise ValueError(f"probe {name!r} at {tuple(point)} m is outside the model")
-        self._probes[name] = (p, int(cells[0]) if owner == self.comm.rank else None)
+        self._probes[name] = (p, cell if owner == self.comm.rank else None)
 
     # -- solving -----------------------------------------------------------------------------------
 
@@ -375,8 +395,17 @@ class HeatSolver:
             A, ksp = self._solvers.pop(old)
             ksp.destroy()
             A.destroy()
-        self._c.value, self._theta.value = c, theta
-        A = compat.assemble_matrix(self._a, self.bcs, diagonal=1.0)
+        if self.lumped:                            # A = θK + c·diag(m) + identity on bc rows
+            A = self.K.copy()
+            A.scale(theta)
+            d = self._m_lumped.copy()
+            d.scale(c)
+            d.axpy(1.0, self._bc_unit)
+            A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
+            A.assemble()
+        else:
+            self._c.value, self._theta.value = c, theta
+            A = compat.assemble_matrix(self._a, self.bcs, diagonal=1.0)
         ksp = PETSc.KSP().create(self.comm)
         ksp.setOperators(A)
         kind = self._solver_kind
@@ -575,6 +604,28 @@ class HeatSolver:
             ksp.destroy()
             A.destroy()
         self._solvers.clear()
+
+
+def locate(mesh, point, tol=1e-9):
+    """An owned cell of this rank containing ``point`` (by barycentric coordinates), or None.
+
+    DOLFINx's compute_colliding_cells accepts points within an absolute distance tolerance that is
+    as large as our cells (sub-micrometre cells in metres), so the bounding-box candidates are
+    checked here exactly.
+    """
+    from dolfinx import geometry as dgeo
+
+    tdim = mesh.topology.dim
+    tree = dgeo.bb_tree(mesh, tdim)
+    cand = dgeo.compute_collisions_points(tree, np.asarray(point, dtype=float).reshape(1, 3)).links(0)
+    n_owned = mesh.topology.index_map(tdim).size_local
+    x, dofmap = mesh.geometry.x, mesh.geometry.dofmap
+    for c in cand[cand < n_owned]:
+        X = x[dofmap[c][:tdim + 1], :tdim]
+        lam = np.linalg.solve((X[1:] - X[0]).T, np.asarray(point)[:tdim] - X[0])
+        if min(lam.min(), 1 - lam.sum()) >= -tol:
+            return int(c)
+    return None
 
 
 def heat_fraction(plqy, pump_photon_energy, emission_photon_energy):
