@@ -151,3 +151,14 @@ def main(argv=None):
         if _rank() == 0:
             print(f"cqdfem: solver failed: {e}", file=sys.stderr, flush=True)
         return 3
+    except Exception:
+        # A bug on one rank must not leave the others waiting in a collective for ever.
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.size == 1:
+            raise
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        MPI.COMM_WORLD.Abort(1)

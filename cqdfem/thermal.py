@@ -274,8 +274,7 @@ class HeatSolver:
         self._bc_unit.set(0.0)
         n_owned = self.V.dofmap.index_map.size_local
         owned = bc_dofs[bc_dofs < n_owned]
-        with self._bc_unit.localForm() as loc:
-            loc.array[owned] = 1.0
+        self._bc_unit.array[owned] = 1.0          # owned dofs: local index = array index
         self.M = self.K.duplicate()
         self.M.zeroEntries()
         self.M.setDiagonal(m, addv=PETSc.InsertMode.INSERT_VALUES)

@@ -336,7 +336,13 @@ def build(geometry):
         ix, iz = ix.ravel(), iz.ravel()
         p00, p10 = iz * nx + ix, iz * nx + ix + 1
         p01, p11 = p00 + nx, p10 + nx
-        tri = np.concatenate([np.stack([p00, p10, p11], 1), np.stack([p00, p11, p01], 1)])
+        # The diagonal alternates by row: every vertex then touches equal areas above and below it,
+        # so a source or a heat capacity that jumps at a layer interface loads both sides alike (one
+        # diagonal direction throughout put 2/3 of the load on one side at the symmetry column and
+        # made a laterally uniform film up to 7 % cooler there than in 1D).
+        even = (iz % 2 == 0)[:, None]
+        tri = np.concatenate([np.where(even, np.stack([p00, p10, p11], 1), np.stack([p00, p10, p01], 1)),
+                              np.where(even, np.stack([p00, p11, p01], 1), np.stack([p10, p11, p01], 1))])
         seg = np.concatenate([ix, ix])
         lay = np.concatenate([layer_of_cell[iz]] * 2)
         for i, layer in enumerate(geometry.layers):
@@ -358,11 +364,14 @@ def build(geometry):
         p2, tris, in_spot, in_pillar, lateral_roles = lateral_mesh_3d(geometry)
         n2 = len(p2)
         points = np.concatenate([np.column_stack([p2, np.full(n2, zk)]) for zk in z])
-        tris = np.sort(tris, axis=1)   # a < b < c: the split below depends on it
-        a, b, c = tris[:, 0], tris[:, 1], tris[:, 2]
+        tris = np.sort(tris, axis=1)
         for k in range(len(z) - 1):
+            # Each prism is cut by a rule on its vertices' order (a < b < c), which makes the cut of
+            # every shared quad face agree. The order is reversed in odd layers so that each vertex
+            # touches equal volumes above and below (the same reason as the 2D diagonals).
+            a, b, c = (tris[:, 0], tris[:, 1], tris[:, 2]) if k % 2 == 0 else (tris[:, 2], tris[:, 1], tris[:, 0])
             a0, b0, c0, a1, b1, c1 = a + k * n2, b + k * n2, c + k * n2, a + (k + 1) * n2, b + (k + 1) * n2, c + (k + 1) * n2
-            # Each quad face (p, q), p < q, is cut along p0-q1 by both prisms that share it.
+            # A quad face (p, q), p before q in that order, is cut along p0-q1 by both its prisms.
             tets = np.concatenate([np.stack([a0, b0, c0, c1], 1), np.stack([a0, b0, b1, c1], 1),
                                    np.stack([a0, a1, b1, c1], 1)])
             layer = geometry.layers[layer_of_cell[k]]
@@ -378,6 +387,8 @@ def build(geometry):
             faces = []
             for k in range(len(z) - 1):
                 p0, q0, p1, q1 = e[:, 0] + k * n2, e[:, 1] + k * n2, e[:, 0] + (k + 1) * n2, e[:, 1] + (k + 1) * n2
+                if k % 2:                 # the cut runs q0-p1 where the vertex order is reversed
+                    p0, q0, p1, q1 = q0, p0, q1, p1
                 faces += [np.stack([p0, q0, q1], 1), np.stack([p0, q1, p1], 1)]
             boundaries[role] = np.concatenate(faces)
         cell_type = "tetra"
