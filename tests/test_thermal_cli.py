@@ -121,8 +121,8 @@ def test_missing_film_properties_are_named(tmp_path, cli):
     assert r.returncode == 2 and "film.absorptance" in r.stderr
 
 
-@pytest.mark.mpi
 def test_cli_two_ranks_same_as_one(tmp_path, cli):
+    # serial pytest: this test starts mpirun itself
     case = write_case(tmp_path)
     results = []
     for ranks in (None, 2):
