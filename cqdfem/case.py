@@ -358,6 +358,7 @@ CASE_SCHEMA = {
     "thermal": {"dimension": choice(1, 2, 3), "coordinates": choice("cartesian", "axisymmetric"),
                 "end_time": TIME, "first_step": TIME, "step_ratio": number(0.0, 1.0, lo_open=True),
                 "max_step": TIME, "scheme": choice("bdf2", "cn", "euler"),
+                "adaptive": boolean, "tolerance": number(0.0, 0.1, lo_open=True),
                 "solver": choice("auto", "lu", "cg"),
                 "ambient": TEMPERATURE, "initial": TEMPERATURE,
                 "fixed": list_of(choice("bottom", "top", "side")),
@@ -433,11 +434,15 @@ def apply_overrides(data, overrides):
 
 
 def load_case(path, overrides=()):
-    """A case with its ``[[variants]]`` (each: the case plus its own ``set`` overrides) parsed too."""
+    """A case with its ``[[variants]]`` (each: the case plus its own ``set`` overrides) parsed too.
+
+    ``geometry.<key>=value`` overrides reach into the geometry file when the case names one, e.g.
+    ``geometry.layers[1].thickness='60 nm'``.
+    """
     path = pathlib.Path(path)
-    data = apply_overrides(read_toml(path), overrides)
+    data, geo_sets = _apply_case_overrides(read_toml(path), overrides)
     try:
-        case = _parse_case(data, path)
+        case = _parse_case(data, path, geo_sets)
         variants = data.get("variants", [])
         if not isinstance(variants, list):
             raise InputError("expected [[variants]] tables with label and set", "variants")
@@ -445,7 +450,8 @@ def load_case(path, overrides=()):
         for i, v in enumerate(variants):
             spec = section(VARIANT_SCHEMA, v, f"variants[{i}]", required=("label",))
             try:
-                vcase = _parse_case(apply_overrides(base, spec.get("set", [])), path)
+                vdata, vsets = _apply_case_overrides(base, spec.get("set", []))
+                vcase = _parse_case(vdata, path, geo_sets + vsets)
             except InputError as e:
                 raise InputError(f"{e.message} (in variant {spec['label']!r})",
                                  f"variants[{i}].set: {e.key}" if e.key else f"variants[{i}].set") from None
@@ -455,7 +461,22 @@ def load_case(path, overrides=()):
         raise e.at(file=path) from None
 
 
-def _parse_case(data, path):
+def _apply_case_overrides(data, overrides):
+    """(data with the case's overrides applied, the ``geometry.*`` ones meant for a geometry file)."""
+    geo_sets, case_sets = [], []
+    for item in overrides or ():
+        if item.startswith("geometry.") and isinstance(data.get("geometry"), str):
+            geo_sets.append(item[len("geometry."):])
+        else:
+            case_sets.append(item)
+    data = apply_overrides(data, case_sets)
+    if not isinstance(data.get("geometry"), str) and geo_sets:   # the case replaced it inline
+        data = apply_overrides(data, [f"geometry.{g}" for g in geo_sets])
+        geo_sets = []
+    return data, geo_sets
+
+
+def _parse_case(data, path, geometry_sets=()):
     section(TOP_SCHEMA, data, "", required=("geometry",))
     library = _with_materials(data, Library.default())
     geo = data["geometry"]
@@ -464,7 +485,7 @@ def _parse_case(data, path):
         if not gpath.is_file():
             raise InputError(f"geometry file {geo!r} does not exist (looked in {gpath.parent})", "geometry")
         try:
-            geometry = parse_geometry(read_toml(gpath), gpath, library)
+            geometry = parse_geometry(apply_overrides(read_toml(gpath), geometry_sets), gpath, library)
         except InputError as e:
             raise e.at(file=gpath) from None
     elif isinstance(geo, dict):
@@ -567,6 +588,8 @@ def thermal_settings(case):
     late = [t for t in outputs if t > end]
     if late:
         raise InputError(f"output time {late[0]:g} s is after thermal.end_time", "thermal.output_times")
+    if th.get("adaptive") and th.get("scheme", "bdf2") != "bdf2":
+        raise InputError("the adaptive mode controls the bdf2 scheme's error", "thermal.scheme")
     ambient = th.get("ambient", 295.0)
     probes = {}
     for name, spec in section({k: probe_point for k in th.get("probes", {})}, th.get("probes", {}),
@@ -575,6 +598,7 @@ def thermal_settings(case):
     return {"power_density": q, "source": source, "profile": profile, "end_time": end,
             "first_step": th.get("first_step", 1e-10), "step_ratio": th.get("step_ratio", 0.05),
             "max_step": th.get("max_step"), "scheme": th.get("scheme", "bdf2"),
+            "adaptive": th.get("adaptive", False), "tolerance": th.get("tolerance", 1e-3),
             "solver": th.get("solver", "auto"), "fixed_temperature": ambient,
             "initial": th.get("initial", ambient), "fixed": th.get("fixed", ["bottom"]),
             "convection": ({"top": (th["convection"], ambient)} if th.get("convection") else {}),

@@ -117,15 +117,21 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
             solver.probe(name, point)
         except ValueError as e:
             raise InputError(str(e), f"thermal.probes.{name}", case.path) from None
-    times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
-                              breakpoints=solver.breakpoints(), restarts=solver.restarts(),
-                              outputs=s["output_times"])
+    if s["adaptive"]:
+        times = None
+        adaptive = thermal.Adaptive(s["end_time"], rtol=s["tolerance"], atol=s["tolerance"],
+                                    first_step=s["first_step"], max_step=s["max_step"])
+    else:
+        adaptive = None
+        times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
+                                  breakpoints=solver.breakpoints(), restarts=solver.restarts(),
+                                  outputs=s["output_times"])
     fields = case.sections["output"].get("fields", True)
     writer = output.FieldWriter(scratch, solver) if fields else None
     bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
                           enabled=None if progress is None else (progress and comm.rank == 0))
     try:
-        history = solver.run(times, outputs=s["output_times"], on_output=writer, on_step=bar)
+        history = solver.run(times, outputs=s["output_times"], on_output=writer, on_step=bar, adaptive=adaptive)
     finally:
         if writer:
             writer.close()
@@ -157,6 +163,7 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
                    "absorbed": absorbed, "stored": stored, "conducted_out": out_c, "convected_out": out_v,
                    "balance_relative_error": balance},
         "solver": {"scheme": s["scheme"], "linear_solver": s["solver"],
+                   "adaptive": s["adaptive"], "rejected_steps": solver.rejected_steps,
                    "dofs": solver.V.dofmap.index_map.size_global, "steps": len(t) - 1,
                    "distinct_matrices": solver.factorisations, "solves": solver.solves,
                    "wall_time_s": wall, "ranks": comm.size},

@@ -140,12 +140,21 @@ def time_grid(end, first_step=1e-10, max_ratio=0.05, max_step=None, breakpoints=
             while dt * 2 <= max(first_step, max_ratio * tau) and (max_step is None or dt * 2 <= max_step):
                 dt *= 2
             step = dt if max_step is None else min(dt, max_step)
-            # land on the mark; avoid a sliver step just before it
-            t = mark if t + step * 1.5 >= mark else t + step
+            t = t + _toward(mark - t, step)
             times.append(t)
         if any(abs(mark - r) <= 1e-12 * end for r in restarts):
             since, dt = mark, first_step
     return np.array(times)
+
+
+def _toward(remaining, dt):
+    """The next step toward a time ``remaining`` away: dt, or the rest in one or two steps no longer
+    than dt (no sliver step, no step longer than dt: BDF2 wants neighbouring steps of similar size)."""
+    if remaining <= dt * (1 + 1e-9):
+        return remaining
+    if remaining < 2 * dt:
+        return remaining / 2
+    return dt
 
 
 # --- the solver ----------------------------------------------------------------------------------
@@ -541,15 +550,17 @@ class HeatSolver:
     def breakpoints(self):
         return sorted({t for _, prof, _, _ in self._loads for t in getattr(prof, "breakpoints", list)() if t > 0})
 
-    def run(self, times, outputs=(), on_output=None, on_step=None, energy=True):
-        """Integrate over ``times`` (from :func:`time_grid`); returns a :class:`History`.
+    def run(self, times=None, outputs=(), on_output=None, on_step=None, energy=True, adaptive=None):
+        """Integrate over ``times`` (from :func:`time_grid`), or with error-controlled steps to
+        ``adaptive.end`` (an :class:`Adaptive`); returns a :class:`History`.
 
         ``on_output(t, solver)`` is called at the first time and at the times in ``outputs`` (write
-        fields there); ``on_step(i, n, t)`` after every step (progress display).
+        fields there); ``on_step(i, n, t)`` after every step (progress display; n is an estimate
+        when adaptive).
         """
-        times = np.asarray(times, dtype=float)
         restarts = np.array(self.restarts())
         outputs = np.asarray(sorted(outputs), dtype=float)
+        plan = _FixedPlan(times) if adaptive is None else _AdaptivePlan(adaptive, self, outputs)
         cols = {"time_s": []}
         out_conducted = out_convected = 0.0
         prev_powers = None
@@ -572,30 +583,39 @@ class HeatSolver:
                                ("convected_out_energy_J", out_convected)):
                     cols.setdefault(k, []).append(val)
 
-        def is_output(t):
-            return len(outputs) and np.min(np.abs(outputs - t)) <= 1e-9 * max(t, 1e-30)
+        def near(ts, t):
+            return len(ts) and np.min(np.abs(ts - t)) <= 1e-9 * max(t, 1e-30)
 
-        record(times[0])
+        t = plan.start
+        record(t)
         if on_output:
             self.update_temperature()
-            on_output(times[0], self)
+            on_output(t, self)
         previous, current = self.u.x.petsc_vec.copy(), self.u.x.petsc_vec.copy()
-        have_previous, dt_prev = False, None
-        for i in range(1, len(times)):
-            t0, t1 = times[i - 1], times[i]
+        have_previous, dt_prev, i = False, None, 0
+        while not plan.done(t):
+            t1 = plan.next(t)
             self.u.x.petsc_vec.copy(current)              # u^n, before the step overwrites it
-            self.step(t0, t1, previous if have_previous else None, dt_prev)
+            # BDF2 is zero-stable for step ratios below 1 + sqrt(2): after a short landing step,
+            # take one backward-Euler step instead
+            second_order = have_previous and (t1 - t) / dt_prev < 2.4
+            self.step(t, t1, previous if second_order else None, dt_prev)
+            if not plan.accept(t, t1, current):
+                current.copy(self.u.x.petsc_vec)          # rejected: back to u^n, retry shorter
+                self.u.x.scatter_forward()
+                continue
             previous, current = current, previous
-            # restart the second-order scheme after a jump of the source
-            have_previous = not (len(restarts) and np.min(np.abs(restarts - t1)) <= 1e-9 * t1)
-            dt_prev = t1 - t0
-            record(t1)
-            if on_output and is_output(t1):
+            restarted = near(restarts, t1)                # the source jumps: restart the scheme
+            plan.advanced(t1, restarted)
+            have_previous, dt_prev, t, i = not restarted, t1 - t, t1, i + 1
+            record(t)
+            if on_output and near(outputs, t):
                 self.update_temperature()
-                on_output(t1, self)
+                on_output(t, self)
             if on_step:
-                on_step(i, len(times) - 1, t1)
+                on_step(i, max(plan.estimate(i), i), t)
         self.update_temperature()
+        self.rejected_steps = plan.rejected
         return History(cols)
 
     def free(self):
@@ -603,6 +623,109 @@ class HeatSolver:
             ksp.destroy()
             A.destroy()
         self._solvers.clear()
+
+
+class _FixedPlan:
+    rejected = 0
+
+    def __init__(self, times):
+        self.times = np.asarray(times, dtype=float)
+        self.start, self.k = float(self.times[0]), 0
+
+    def done(self, t):
+        return self.k >= len(self.times) - 1
+
+    def next(self, t):
+        return float(self.times[self.k + 1])
+
+    def accept(self, t0, t1, u_n):
+        return True
+
+    def advanced(self, t, restarted):
+        self.k += 1
+
+    def estimate(self, i):
+        return len(self.times) - 1
+
+
+@dataclasses.dataclass
+class Adaptive:
+    """Error-controlled time steps for :meth:`HeatSolver.run`.
+
+    Steps are ``first_step · 2^k`` (few distinct sizes, so few matrices) chosen so that the local
+    error of each BDF2 step, estimated from the difference to a quadratic extrapolation of the last
+    three states (Milne's device, factor 2/11), stays below ``atol + rtol · max|T - T_fixed|``
+    everywhere; a step over the bound is rejected and retried at half the size.
+    """
+    end: float
+    rtol: float = 1e-3
+    atol: float = 1e-3             # K
+    first_step: float = 1e-10
+    max_step: float | None = None
+
+
+class _AdaptivePlan:
+    def __init__(self, opts, solver, outputs):
+        if solver.scheme != "bdf2":
+            raise ValueError("the adaptive mode estimates the error of the bdf2 scheme")
+        self.o, self.solver = opts, solver
+        self.marks = np.array(sorted({*solver.breakpoints(), *outputs, opts.end}))
+        self.marks = self.marks[(self.marks > 0) & (self.marks <= opts.end)]
+        self.start, self.level, self.since_change, self.rejected = 0.0, 0, 0, 0
+        self.history = [(0.0, solver.u.x.petsc_vec.copy())]   # the last accepted states (t, u)
+        self.n_est = 100
+
+    def done(self, t):
+        return t >= self.o.end * (1 - 1e-12)
+
+    def _dt(self):
+        dt = self.o.first_step * 2 ** self.level
+        return dt if self.o.max_step is None else min(dt, self.o.max_step)
+
+    def next(self, t):
+        mark = self.marks[np.searchsorted(self.marks, t * (1 + 1e-12) + 1e-300)]
+        return float(mark) if mark - t <= self._dt() * (1 + 1e-9) else t + _toward(mark - t, self._dt())
+
+    def accept(self, t0, t1, u_n):
+        from mpi4py import MPI
+
+        if len(self.history) < 3:
+            return True
+        (ta, ua), (tb, ub) = self.history[-3], self.history[-2]      # history[-1] is (t0, u_n)
+        # quadratic through (ta, ua), (tb, ub), (t0, u_n), evaluated at t1
+        la = (t1 - tb) * (t1 - t0) / ((ta - tb) * (ta - t0))
+        lb = (t1 - ta) * (t1 - t0) / ((tb - ta) * (tb - t0))
+        lc = (t1 - ta) * (t1 - tb) / ((t0 - ta) * (t0 - tb))
+        u = self.solver.u.x.petsc_vec
+        n = u.getLocalSize()
+        pred = la * ua.array[:n] + lb * ub.array[:n] + lc * u_n.array[:n]
+        corr = u.array[:n]
+        comm = self.solver.comm
+        scale = comm.allreduce(float(np.abs(corr).max()) if n else 0.0, op=MPI.MAX)
+        lte = comm.allreduce(float(np.abs(corr - pred).max()) if n else 0.0, op=MPI.MAX) * 2 / 11
+        err = lte / (self.o.atol + self.o.rtol * scale)
+        if err > 1 and self.level > 0 and t1 - t0 > 0.75 * self._dt():
+            self.level -= 1
+            self.since_change = 0
+            self.rejected += 1
+            return False
+        self._grow = err < 0.125                    # third-order error: a doubled step stays below 1
+        return True
+
+    def advanced(self, t, restarted):
+        state = (t, self.solver.u.x.petsc_vec.copy())
+        if restarted:
+            self.history, self.level, self.since_change = [state], 0, 0
+            return
+        self.history = (self.history + [state])[-3:]
+        self.since_change += 1
+        if getattr(self, "_grow", False) and self.since_change >= 3:
+            self.level += 1
+            self.since_change = 0
+        self._grow = False
+
+    def estimate(self, i):
+        return self.n_est
 
 
 def locate(mesh, point, tol=1e-9):

@@ -366,3 +366,28 @@ def test_steady_equals_linear_problem_of_the_compat_layer():
     problem = compat.linear_problem(a, L, bcs=s.bcs, petsc_options={"ksp_type": "preonly", "pc_type": "lu"})
     uh = problem.solve()
     assert np.allclose(uh.x.array, s.u.x.array, rtol=1e-10, atol=1e-12 * np.abs(s.u.x.array).max())
+
+
+def test_adaptive_steps_follow_the_tolerance():
+    # The temporal manufactured solution (P1-exact in space): the error at the end must shrink with
+    # the tolerance while the number of steps grows. The tolerance bounds each step's local error;
+    # the global error accumulates over the steps (here ~10x the tolerance, falling ~tol^(2/3)).
+    import ufl
+
+    k1, k2, zi, tau, end = 3.0, 0.5, 1e-6, 2e-9, 2e-8
+    g, sm = two_material_rod(4)
+    results = []
+    for rtol in (1e-3, 1e-4, 1e-5):
+        s = thermal.HeatSolver(sm, fixed_temperature=0.0, mass="consistent")
+        z = ufl.SpatialCoordinate(sm.mesh)[0]
+        phi = ufl.conditional(z < zi, z, zi + (k1 / k2) * (z - zi)) * 1e6
+        s.add_load(s.rho_c * phi * s.v * s.dx, lambda t: math.exp(-t / tau) / tau)
+        s.add_flux("top", k1 * 1e6, profile=lambda t: 1 - math.exp(-t / tau))
+        h = s.run(adaptive=thermal.Adaptive(end, rtol=rtol, atol=1e-12, first_step=1e-12), energy=False)
+        exact = (1 - math.exp(-end / tau)) * (zi + (k1 / k2) * (g.thickness - zi)) * 1e6
+        err = abs(h.column("film_max_temperature_K")[-1] - exact) / exact
+        results.append((len(h.column("time_s")) - 1, err))
+        assert err < 20 * rtol, (rtol, err)
+    steps = [n for n, _ in results]
+    assert steps[0] < steps[1] < steps[2]
+    assert results[1][1] < results[0][1] / 2.5 and results[2][1] < results[1][1] / 2.5
