@@ -5,8 +5,8 @@ SUITE ?=
 
 .PHONY: demo test shell bench runtime info clean
 
-demo: ## mesh the DFB laser (x-z cross-section) under its pump spot; print where the files are
-	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/dfb-mesh.toml -o results/demo
+demo: ## Fig 4b: film heating of the inorganic and organic films on MgF2; print where the files are
+	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/fig4b-film-heating.toml -o results/demo
 
 test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
 	containers/test-suites
@@ -14,8 +14,9 @@ test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
 shell: ## a shell inside the runtime (CQDFEM_SUITE=sid for DOLFINx 0.11)
 	CQDFEM_SUITE=$(SUITE) $(RUN) bash
 
-bench: ## meshing benchmarks; results go to benchmarks/results.md
+bench: ## meshing and thermal benchmarks; results go to benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_mesh.py --write benchmarks/results.md
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_thermal.py --write benchmarks/results.md
 
 runtime: ## build the runtime(s) without running anything
 	CQDFEM_SUITE=trixie CQDFEM_BUILD_ONLY=1 $(RUN)
