@@ -6,7 +6,7 @@ Everything else in cqdfem calls these helpers instead of version-specific API:
 - ``LinearProblem(..., petsc_options_prefix=...)`` required from 0.10;
 - ``fem.petsc.create_vector(form)`` (0.9) vs ``create_vector(function space)`` (0.10+);
 - ``fem.petsc.assemble_matrix(..., diagonal=)`` (0.9) vs ``diag=`` (0.10+);
-- ``FunctionSpace.collapse()`` returning a tuple (0.9/0.10) vs a list-like (0.11).
+- ``mesh.geometry.dofmap`` deprecated for ``dofmaps[0]`` in 0.11.
 """
 
 import functools
@@ -100,10 +100,12 @@ def assemble_matrix(form, bcs=(), diagonal=1.0):
     return A
 
 
-def collapse(space):
-    """(collapsed space, map to the parent) whatever container ``collapse()`` returns."""
-    out = space.collapse()
-    return out[0], out[1]
+def geometry_dofmap(mesh):
+    """Cell -> geometry nodes (``geometry.dofmaps[0]`` from 0.11, ``geometry.dofmap`` before)."""
+    g = mesh.geometry
+    if dolfinx_version() >= (0, 11):
+        return g.dofmaps[0]
+    return g.dofmap
 
 
 def versions():

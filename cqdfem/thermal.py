@@ -228,10 +228,12 @@ class HeatSolver:
         convection = dict(convection or {})
         mass = self.rho_c * u * v * w * dx
         stiff = ufl.inner(self.kappa * ufl.grad(u), ufl.grad(v)) * w * dx
-        conv_load = 0
+        conv_load = None                       # h (T_amb - T_fixed): only if the ambient differs
         for role, (h, T_amb) in convection.items():
             stiff += h * u * v * w * ds(stack_mesh.boundaries[role])
-            conv_load += -h * (self.T_fixed - T_amb) * v * w * ds(stack_mesh.boundaries[role])
+            if T_amb != self.T_fixed:
+                term = h * (T_amb - self.T_fixed) * v * w * ds(stack_mesh.boundaries[role])
+                conv_load = term if conv_load is None else conv_load + term
         self._convection = convection
         self._c = fem.Constant(mesh, PETSc.ScalarType(1.0))
         self._theta = fem.Constant(mesh, PETSc.ScalarType(1.0))
@@ -242,7 +244,7 @@ class HeatSolver:
             self._lump(dofs)
         self._L_shape = fem.form(v * w * dx)
         self._loads = []                      # (vector, profile, power W or None, name)
-        if convection:
+        if conv_load is not None:
             self._loads.append((self._assemble_load(conv_load), STEP, None, "convection"))
         self._solvers = {}                    # (c, theta) -> (A, ksp); a small cache
         self._solver_kind = solver
@@ -741,7 +743,7 @@ def locate(mesh, point, tol=1e-9):
     tree = dgeo.bb_tree(mesh, tdim)
     cand = dgeo.compute_collisions_points(tree, np.asarray(point, dtype=float).reshape(1, 3)).links(0)
     n_owned = mesh.topology.index_map(tdim).size_local
-    x, dofmap = mesh.geometry.x, mesh.geometry.dofmap
+    x, dofmap = mesh.geometry.x, compat.geometry_dofmap(mesh)
     for c in cand[cand < n_owned]:
         X = x[dofmap[c][:tdim + 1], :tdim]
         lam = np.linalg.solve((X[1:] - X[0]).T, np.asarray(point)[:tdim] - X[0])

@@ -149,6 +149,21 @@ def test_steady_layered_stack_is_exact():
         assert m["film_mean_temperature_K"] - 295 == pytest.approx(q * (below + 60e-9 / 0.24), rel=1e-9)
 
 
+@pytest.mark.mpi
+@pytest.mark.parametrize("ambient", [295.0, 285.0])
+def test_steady_with_convection_on_top_is_exact(ambient):
+    # One material, heat Q in the top layer (thickness d), bottom held at 295 K, top cooled by
+    # h(T - T_amb): T(top) - 295 = [Q d (L - d/2) + h L (T_amb - 295)] / (k + h L).
+    d, L, Q, h = 1e-6, 21e-6, 1e15, 2e6
+    g = geometry([("substrate", SOLID, "20 um", False), ("film", SOLID, "1 um", True)])
+    s = thermal.HeatSolver(meshlib.create(g), convection={"top": (h, ambient)})
+    s.add_source(Q)
+    s.probe("top", [L])
+    s.steady()
+    exact = (Q * d * (L - d / 2) + h * L * (ambient - 295)) / (K + h * L)
+    assert s.measure(0)["top_temperature_K"] - 295 == pytest.approx(exact, rel=1e-9)
+
+
 def two_material_rod(cells):
     g = geometry([("lower", "{ conductivity = 3.0, density = 1000, heat_capacity = 1000 }", "1 um", False),
                   ("upper", "{ conductivity = 0.5, density = 2000, heat_capacity = 800 }", "1 um", True)],
