@@ -158,9 +158,14 @@ def main():
         err = max(abs(a - b) / b for a, b in zip(r["dT_K"], ref["dT_K"]))
         rows.append(f"| {label} | {r['dofs']} | {r['steps']} | {r['matrices']} | {r['solve_s']:.2f} | "
                     f"{r['per_step_ms']:.1f} | {r['peak_rss_MB']:.0f} | {err:.2%} |")
-    ours, naive = runs[0][1], runs[3][1]
-    rows.append(f"\nSpeed-up of cqdfem over the naive loop at 1600 steps: {naive['solve_s'] / ours['solve_s']:.0f}x; "
-                f"parallel efficiency on 2 ranks: {ours['solve_s'] / (2 * runs[1][1]['solve_s']):.0%}.")
+    ours = runs[0][1]
+    errors = [max(abs(a - b) / b for a, b in zip(r["dT_K"], ref["dT_K"])) for _, r in runs]
+    best = min(range(2, len(runs)), key=lambda i: errors[i])
+    rows.append(f"\ncqdfem ({errors[0]:.2%}) against the most accurate naive run ({errors[best]:.2%}): "
+                f"{runs[best][1]['solve_s'] / ours['solve_s']:.0f}x faster; parallel efficiency on 2 ranks: "
+                f"{ours['solve_s'] / (2 * runs[1][1]['solve_s']):.0%}. (The naive loop uses the consistent "
+                "mass matrix a first script would write; with finer uniform steps its error approaches that "
+                "spatial difference, not zero.)")
     text = header + "\n".join(rows) + "\n"
     print(text)
     if args.write:
