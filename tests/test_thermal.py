@@ -386,7 +386,7 @@ def test_steady_equals_linear_problem_of_the_compat_layer():
 def test_adaptive_steps_follow_the_tolerance():
     # The temporal manufactured solution (P1-exact in space): the error at the end must shrink with
     # the tolerance while the number of steps grows. The tolerance bounds each step's local error;
-    # the global error accumulates over the steps (here ~10x the tolerance, falling ~tol^(2/3)).
+    # the global error accumulates over the steps (here ~10-50x the tolerance, falling ~tol^(2/3)).
     import ufl
 
     k1, k2, zi, tau, end = 3.0, 0.5, 1e-6, 2e-9, 2e-8
@@ -402,7 +402,7 @@ def test_adaptive_steps_follow_the_tolerance():
         exact = (1 - math.exp(-end / tau)) * (zi + (k1 / k2) * (g.thickness - zi)) * 1e6
         err = abs(h.column("film_max_temperature_K")[-1] - exact) / exact
         results.append((len(h.column("time_s")) - 1, err))
-        assert err < 20 * rtol, (rtol, err)
+        assert err < 2 * rtol ** (2 / 3), (rtol, err)
     steps = [n for n, _ in results]
     assert steps[0] < steps[1] < steps[2]
     assert results[1][1] < results[0][1] / 2.5 and results[2][1] < results[1][1] / 2.5

@@ -1,0 +1,216 @@
+"""Lasing physics (pure numpy/scipy): threshold laws, heat generation, kinetics, gain statistics."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cqdfem.lasing import gain, heat, kinetics
+from cqdfem.lasing import threshold as th
+
+P52 = 5.2e8          # 52 kW/cm² in W/m²
+
+
+# --- gain statistics -----------------------------------------------------------------------------
+
+def test_cdse_gain_threshold_is_1_54():
+    # seed 002: theory 1.54, measured 1.55 ± 0.07
+    assert gain.gain_threshold(2, 4) == pytest.approx(1.5423, abs=5e-4)
+    assert gain.gain_threshold(2, 4, doping=2) == 0.0           # doubly doped: zero threshold
+
+
+def test_gain_threshold_against_an_independent_sum():
+    # Build Σ P(N) A*(N) by hand from the state-filling rule and solve with bisection.
+    def absorption(m, ge, gh, n):
+        total, p = 0.0, math.exp(-m)
+        for N in range(200):
+            ne, nh = min(N + n, ge), min(N, gh)
+            total += p * (1 - ne / ge - nh / gh)
+            p *= m / (N + 1)
+        return total
+
+    for ge, gh, n in ((2, 2, 0), (8, 8, 0), (2, 4, 1), (2, 6, 0), (4, 4, 2)):
+        lo, hi = 0.0, 20.0
+        for _ in range(100):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if absorption(mid, ge, gh, n) > 0 else (lo, mid)
+        assert gain.gain_threshold(ge, gh, doping=n) == pytest.approx(lo, abs=1e-9), (ge, gh, n)
+    assert gain.gain_threshold(8, 8) == pytest.approx(4.0, abs=0.1)       # PbS 8-fold: ≈ 4 (seed 004)
+    # a doping mixture lies between its pure members
+    mix = gain.gain_threshold(2, 4, doping={0: 0.5, 1: 0.5})
+    assert gain.gain_threshold(2, 4, 1) < mix < gain.gain_threshold(2, 4, 0)
+    fd = gain.fermi_dirac_doping(1.0, 2)
+    assert fd == pytest.approx({0: 0.25, 1: 0.5, 2: 0.25})
+
+
+def test_conversions_and_material_gain():
+    sigma, lam = 1e-19, 400e-9
+    F = gain.fluence_from_excitons(1.5, sigma, lam)
+    assert gain.excitons_from_fluence(F, sigma, lam) == pytest.approx(1.5)
+    assert F == pytest.approx(1.5 / sigma * 6.62607015e-34 * 299792458 / lam)
+    avg, peak = gain.intensities_from_fluence(1.0, 1e-9)
+    assert avg == pytest.approx(1e9) and peak == pytest.approx(1e9 * 0.9394, rel=1e-3)
+    # saturated (all dots inverted, A* = -A0): g = A ln10 / d
+    assert gain.material_gain(50.0, 0.04, 116e-9) == pytest.approx(0.04 * math.log(10) / 116e-9, rel=1e-6)
+    assert gain.material_gain(gain.gain_threshold(), 0.04, 116e-9) == pytest.approx(0, abs=1e-6)
+
+
+def test_vsl_fit_recovers_gain():
+    L = np.linspace(20e-6, 600e-6, 25)
+    I = gain.vsl(L, 3.0, 1200e2) * (1 + 0.01 * np.sin(np.arange(25)))
+    A, g, err = gain.fit_vsl(L, I)
+    assert g == pytest.approx(1200e2, rel=0.02) and A == pytest.approx(3.0, rel=0.05)
+
+
+def test_cascade_transfer_lowers_the_threshold():
+    # fast transfer (2 ps vs 40 ps competing), half donors of equal cross-section: ~2x lower
+    J, eta = gain.cascade_threshold(315.0, 0.5, 1.0, 1.0, 2e-12, 40e-12)
+    assert eta == pytest.approx(40 / 42)
+    assert J == pytest.approx(315 / (1 + 40 / 42))
+    J_slow, _ = gain.cascade_threshold(315.0, 0.5, 1.0, 1.0, 9e-12, 40e-12)
+    assert J < J_slow < 315
+
+
+# --- threshold laws ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["auger", "t0"])
+def test_both_laws_reproduce_the_paper_point(kind):
+    fit = th.calibrate(kind, [(333.0, 1.7)], P52)
+    assert fit.law.ratio(333.0) == pytest.approx(1.7, rel=1e-9)
+    assert fit.law(295.0) == pytest.approx(P52)
+    # lasing at 88 kW/cm² stops where P_th = 88: ratio 1.69, just below 333 K
+    T_stop = fit.law.temperature_at(8.8e8)
+    assert fit.law(T_stop) == pytest.approx(8.8e8, rel=1e-9)
+    assert 330 < T_stop < 333
+
+
+def test_auger_law_is_its_formula():
+    law = th.Auger(P52, energy=1.94, mass_ratio=0.5)
+    k = th.K_B_EV
+    tau = lambda T: (1.94 / (k * T)) ** 1.5 * math.exp((1 + 2 * 0.5) / (1 + 0.5) * 1.94 / (k * T))  # noqa: E731
+    for T in (250.0, 310.0, 340.0):
+        assert law.ratio(T) == pytest.approx(tau(295.0) / tau(T), rel=1e-10)
+    # with the real band gap the law is far steeper than measured (physics.md section 4)
+    assert law.ratio(333.0) > 1e4
+    v = th.Auger(P52, energy=th.Varshni(1.94, 4e-4, 200.0))
+    assert v.ratio(295.0) == pytest.approx(1.0) and v.ratio(320.0) > 1
+
+
+def test_calibration_with_several_points_is_least_squares():
+    pts = [(295.0, 1.0), (313.0, 1.3), (333.0, 1.7), (353.0, 2.3)]
+    fit = th.calibrate("t0", pts, P52)
+    T, r = np.array(pts).T
+    # closed-form least squares for ln r = (T - 295)/T0 through the origin
+    x = T - 295
+    assert 1 / fit.value == pytest.approx((x @ np.log(r)) / (x @ x), rel=1e-8)
+    assert fit.rms_log == pytest.approx(np.sqrt(np.mean((x / fit.value - np.log(r)) ** 2)), rel=1e-8)
+
+
+def test_table_law_interpolates_monotonically_and_refuses_outside():
+    law = th.Table(P52, (280.0, 295.0, 320.0, 350.0), (0.8, 1.0, 1.4, 2.2))
+    T = np.linspace(280, 350, 200)
+    assert np.all(np.diff(law(T)) > 0)
+    assert law.ratio(320.0) == pytest.approx(1.4)
+    assert law.temperature_at(1.4 * P52) == pytest.approx(320.0, abs=1e-6)
+    assert law.temperature_at(3 * P52) is None              # never reached within the table
+    with pytest.raises(ValueError, match="outside the table"):
+        law(360.0)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: th.T0(P52, T0=-50.0), "T0 must be > 0"),
+    (lambda: th.T0(P52).ratio(0.0), "> 0 K"),
+    (lambda: th.T0(P52).ratio(-5.0), "> 0 K"),
+    (lambda: th.Table(P52, (300.0, 290.0), (1.0, 1.2)), "strictly increasing"),
+    (lambda: th.Auger(-1.0), "p_ref"),
+    (lambda: th.Auger(P52, mass_ratio=0.0), "mass_ratio"),
+    (lambda: th.calibrate("t0", [(295.0, 1.0)], P52), "away from the reference"),
+])
+def test_bad_law_parameters_are_clear_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# --- heat ----------------------------------------------------------------------------------------
+
+def test_heat_fraction_of_the_supplement():
+    # PLQY 0.15, 2.80 / 1.94 eV: 0.15 · 0.86/2.80 + 0.85
+    assert heat.heat_fraction(0.15, 2.80, 1.94) == pytest.approx(0.15 * 0.86 / 2.80 + 0.85, rel=1e-12)
+    m = heat.HeatModel(absorptance=0.2, plqy=0.15, thickness=120e-9,
+                       pump_wavelength=heat.H_C_EV_M / 2.80, emission_wavelength=heat.H_C_EV_M / 1.94)
+    assert m.heat_fraction(5.1e8) == pytest.approx(0.15 * 0.86 / 2.80 + 0.85, rel=1e-9)
+    assert m.power_density(5.1e8) == pytest.approx(5.1e8 * 0.2 * (0.15 * 0.86 / 2.80 + 0.85) / 120e-9, rel=1e-9)
+
+
+def test_energy_is_conserved_in_every_regime_and_lasing_cools():
+    m = heat.HeatModel(absorptance=0.2, plqy=0.15, thickness=120e-9, slope_efficiency=0.3, auger_share=0.8)
+    I = np.linspace(0, 2e9, 41)
+    for P_th, r in ((np.inf, 1.0), (5.2e8, 1.0), (8.8e8, 1.7), (1e8, 3.0)):
+        p = m.partition(I, P_th, r)
+        assert np.allclose(p["heat"] + p["spontaneous"] + p["stimulated"], p["absorbed"], rtol=1e-14)
+        assert np.all(p["heat"] >= 0)
+    # above threshold less of the absorbed power is heat; a higher threshold (hotter film) more
+    below = m.heat_fraction(1e9)
+    lasing = m.heat_fraction(1e9, threshold=5.2e8)
+    hotter = m.heat_fraction(1e9, threshold=8.8e8, threshold_ratio=1.7)
+    assert lasing < below and lasing < hotter
+    assert m.plqy_at(1.7) == pytest.approx(0.15 / (1 + 0.8 * 0.7))
+    with pytest.raises(ValueError, match="slope_efficiency"):
+        heat.HeatModel(absorptance=0.2, plqy=0.15, thickness=1e-7, slope_efficiency=0.9)
+
+
+# --- kinetics ------------------------------------------------------------------------------------
+
+def test_rate_equations_single_exciton_decay_is_exponential():
+    d = kinetics.Dots(generation=0.0, pl_lifetime=7e-9, plqy=0.3, n_max=1)
+    t = np.linspace(0, 30e-9, 31)
+    k = kinetics.rate_equations(d, t, initial=[0.0, 1.0])
+    assert np.allclose(k.mean_excitons, np.exp(-t / 7e-9), rtol=1e-10)
+    assert k.decay_shares["radiative"] == pytest.approx(0.3, rel=1e-3)
+    assert k.decay_shares["trap"] == pytest.approx(0.7, rel=1e-3)
+
+
+def test_rate_equations_biexciton_and_poisson_start():
+    d = kinetics.Dots(generation=0.0, pl_lifetime=37e-9, plqy=0.5)
+    t = np.linspace(0, 2e-9, 21)
+    m = 0.4
+    P0 = gain.poisson(m, d.n_max)
+    k = kinetics.rate_equations(d, t, initial=P0)
+    # nothing feeds N = n_max from above: its population decays at its own total rate
+    total = sum(r for r in d.rates(d.n_max).values())
+    assert np.allclose(k.populations[:, d.n_max], P0[d.n_max] * np.exp(-total * t), rtol=1e-8, atol=1e-30)
+    # with N <= 2 only: P_2 decays at 1/τ_XX + 2/τ_PL
+    d2 = kinetics.Dots(generation=0.0, pl_lifetime=37e-9, plqy=0.5, n_max=2)
+    k2 = kinetics.rate_equations(d2, t, initial=[0.0, 0.0, 1.0])
+    assert np.allclose(k2.populations[:, 2], np.exp(-(1 / 700e-12 + 2 / 37e-9) * t), rtol=1e-10)
+    # a weak steady pump on single excitons: P_1 = G/(G + 1/τ)
+    d1 = kinetics.Dots(generation=1e7, pl_lifetime=37e-9, n_max=1)
+    P, _ = kinetics.steady_state(d1)
+    assert P[1] == pytest.approx(1e7 / (1e7 + 1 / 37e-9), rel=1e-10)
+
+
+def test_monte_carlo_agrees_with_rate_equations_within_its_error_bars():
+    d = kinetics.Dots(generation=2e9, pl_lifetime=7e-9, plqy=0.3)
+    mc = kinetics.monte_carlo(d, 4e-9, 1e-12, size=20, samples=400, seed=3)
+    re = kinetics.rate_equations(d, mc.time_s)
+    # Populations over time: the MC mean over windows of 0.5 ns against the rate equations, with an
+    # error bar from the binomial noise of 8000 dots (samples in a window correlated over ~0.25 ns)
+    # plus the O(dt) splitting bias of the fixed time step.
+    for lo in np.arange(0.5e-9, 4e-9, 0.5e-9):
+        w = (mc.time_s >= lo) & (mc.time_s < lo + 0.5e-9)
+        for n in range(5):
+            p = re.populations[w, n].mean()
+            sigma = math.sqrt(p * (1 - p) / 20 ** 3 / 2) + 2e-3 * p
+            assert abs(mc.populations[w, n].mean() - p) < 5 * sigma, (lo, n, mc.populations[w, n].mean(), p)
+    # the supplement's picture at its excitation (one absorption per 36 fs in 8000 dots, G ≈ 3.5e9/s):
+    # steady within ~2 ns for both PL lifetimes, Auger the dominant loss
+    for tau in (37e-9, 7e-9):
+        dd = kinetics.Dots(generation=1 / 36e-15 / 8000, pl_lifetime=tau, plqy=0.3)
+        assert kinetics.relaxation_time(dd) < 1.5e-9
+        assert kinetics.steady_state(dd)[1]["auger"] > 0.8
+    P, shares = kinetics.steady_state(d)
+    assert re.mean_excitons[-1] == pytest.approx(P @ np.arange(len(P)), rel=0.03)
+    assert mc.decay_shares["auger"] == pytest.approx(re.decay_shares["auger"], abs=0.02)
+    # seeded: reproducible
+    a = kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3)
+    assert np.array_equal(a.populations, kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3).populations)
