@@ -349,7 +349,12 @@ CASE_SCHEMA = {
              "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
              "period": TIME, "pulses": integer(1)},
     "film": {"layer": string, "absorptance": FRACTION, "plqy": FRACTION,
-             "emission_wavelength": LENGTH},
+             "emission_wavelength": LENGTH, "slope_efficiency": FRACTION, "auger_share": FRACTION},
+    "kinetics": {"cross_section": quantity("m^2", positive=True), "generation": quantity("1/s", positive=True),
+                 "auger_lifetime": TIME, "pl_lifetime": TIME, "plqy": FRACTION,
+                 "dissociation_rate": quantity("1/s", nonnegative=True),
+                 "auger_scaling": choice("linear", "pairs", "cubic"), "lattice": integer(2),
+                 "time_step": TIME, "end_time": TIME, "seed": integer(0)},
     "threshold": {"law": choice("auger", "t0", "table"), "at_reference": INTENSITY,
                   "reference_temperature": TEMPERATURE, "T0": TEMPERATURE,
                   "fit": pairs(TEMPERATURE, number(0.0, lo_open=True)),
@@ -522,6 +527,13 @@ def _parse_case(data, path, geometry_sets=()):
         raise InputError("the t0 law needs T0 or fit", "threshold.T0")
     if thr.get("law") == "table" and "table" not in thr:
         raise InputError("the table law needs table = [[T, P_th or ratio], ...]", "threshold.table")
+    if thr:
+        from cqdfem.lasing import threshold as thresholds
+
+        try:
+            thresholds.from_settings(thr)
+        except ValueError as e:
+            raise InputError(f"expected a valid threshold law: {e}", "threshold") from None
     out = sections["output"]
     out.setdefault("directory", str(pathlib.Path("results") / path.stem))
     case = Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
@@ -540,7 +552,8 @@ OUTPUT_FRACTIONS = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 
 def thermal_settings(case):
     """Solver inputs in SI from a case's [pump], [film] and [thermal] sections (InputError if bad)."""
-    from cqdfem.thermal import Profile, film_power_density, heat_fraction
+    from cqdfem.lasing.heat import HeatModel
+    from cqdfem.thermal import Profile
 
     pump, film_sec, th = (case.sections[k] for k in ("pump", "film", "thermal"))
     film = case.geometry.active
@@ -565,12 +578,13 @@ def thermal_settings(case):
         if lam_e <= lam_p:
             raise InputError("expected an emission wavelength longer than the pump wavelength",
                              "film.emission_wavelength")
-        q = film_power_density(pump["intensity"], film_sec["absorptance"], film_sec["plqy"], lam_p, lam_e,
-                               film.thickness)
+        model = HeatModel(absorptance=film_sec["absorptance"], plqy=film_sec["plqy"], thickness=film.thickness,
+                          pump_wavelength=lam_p, emission_wavelength=lam_e)
+        q = float(model.power_density(pump["intensity"]))
         source.update(model="intensity x absorptance x heat fraction / thickness (seed 000 Supp. Note)",
                       intensity_W_m2=pump["intensity"], absorptance=film_sec["absorptance"],
                       plqy=film_sec["plqy"], pump_wavelength_m=lam_p, emission_wavelength_m=lam_e,
-                      heat_fraction=heat_fraction(film_sec["plqy"], 1 / lam_p, 1 / lam_e))
+                      heat_fraction=float(model.heat_fraction()))
     else:
         raise InputError("expected the heat source: intensity (with film.absorptance and film.plqy), "
                          "power_density or heat_flux", "pump")

@@ -96,6 +96,144 @@ def cmd_run(args):
     return 0
 
 
+def _quantity(text, unit, key):
+    from cqdfem import units
+
+    return units.parse(text, unit, key)
+
+
+def cmd_gain(args):
+    from cqdfem.lasing import gain
+
+    if args.doping_mean is not None and args.doping:
+        raise InputError("give --doping or --doping-mean, not both", "--doping-mean")
+    try:
+        doping = gain.fermi_dirac_doping(args.doping_mean, args.ge) if args.doping_mean is not None else args.doping
+        n_th = gain.gain_threshold(args.ge, args.gh, doping)
+    except ValueError as e:
+        raise InputError(str(e), "--doping" if "doping" in str(e) else "--ge") from None
+    out = {"g_e": args.ge, "g_h": args.gh, "doping": doping, "threshold_excitons_per_dot": n_th}
+    if args.json:
+        say(json.dumps(out, indent=2))
+    else:
+        say(f"gain threshold <N>_th = {n_th:.4f} excitons per dot (g_e = {args.ge}, g_h = {args.gh}, "
+            f"doping {doping})")
+    return 0
+
+
+def _threshold_settings(args):
+    """The [threshold] table of a case, or one built from the command line (validated alike)."""
+    if args.case:
+        case = caselib.load_case(args.case, args.set)
+        settings = case.sections["threshold"]
+        if not settings:
+            raise InputError("the case has no [threshold] section", "threshold", args.case)
+        return settings
+    table = {"law": args.law}
+    for key, value in (("at_reference", args.at_reference), ("reference_temperature", args.reference_temperature),
+                       ("T0", args.T0), ("energy", args.energy), ("mass_ratio", args.mass_ratio)):
+        if value is not None:
+            table[key] = value
+    if args.fit:
+        pairs = []
+        for item in args.fit:
+            if ":" not in item:
+                raise InputError(f"expected TEMPERATURE:RATIO, got {item!r}", "--fit")
+            t, r = item.split(":", 1)
+            try:
+                pairs.append([t, float(r)])
+            except ValueError:
+                raise InputError(f"expected a number after ':', got {r!r}", "--fit") from None
+        table["fit"] = pairs
+    settings = caselib.section(caselib.CASE_SCHEMA["threshold"], table, "threshold")
+    if "at_reference" not in settings:
+        raise InputError("missing: the threshold at the reference temperature", "--at-reference")
+    return settings
+
+
+def cmd_threshold(args):
+    import numpy as np
+
+    from cqdfem import output
+    from cqdfem.lasing import threshold as thresholds
+
+    settings = _threshold_settings(args)
+    try:
+        law, fit = thresholds.from_settings(settings)
+    except (ValueError, KeyError) as e:
+        raise InputError(f"expected a valid threshold law: {e}", "threshold", args.case) from None
+    lo, hi = (_quantity(x, "K", "--range") for x in args.range.split(":"))
+    if isinstance(law, thresholds.Table):
+        lo, hi = max(lo, law.domain()[0]), min(hi, law.domain()[1])
+    T = np.linspace(lo, hi, 11)
+    out = {"law": law.describe(), "fit": fit.describe() if fit else None,
+           "table": [{"temperature_K": t, "threshold_W_m2": p, "ratio": p / law.p_ref} for t, p in zip(T, law(T))]}
+    if args.pump:
+        pump = _quantity(args.pump, "W/m^2", "--pump")
+        out["pump_W_m2"] = pump
+        out["lasing_stops_at_K"] = law.temperature_at(pump)
+    if args.plot:
+        Tp = np.linspace(lo, hi, 200)
+        output.plot_threshold(args.plot, Tp, law(Tp), pump=out.get("pump_W_m2"),
+                              points=settings.get("fit"), p_ref=law.p_ref)
+    if args.json:
+        say(json.dumps(output._jsonable(out), indent=2))
+        return 0
+    say(f"law: {json.dumps(output._jsonable(law.describe()))}")
+    if fit:
+        say(f"fitted {fit.parameter} = {fit.value:.6g} (rms of ln ratio {fit.rms_log:.2e})")
+    say(f"  {'T (K)':>8} {'P_th (kW/cm^2)':>15} {'ratio':>8}")
+    for row in out["table"]:
+        say(f"  {row['temperature_K']:8.1f} {row['threshold_W_m2'] / 1e7:15.2f} {row['ratio']:8.3f}")
+    if args.pump:
+        T_stop = out["lasing_stops_at_K"]
+        say(f"at {out['pump_W_m2'] / 1e7:.4g} kW/cm^2 lasing stops at "
+            + (f"{T_stop:.2f} K ({T_stop - 273.15:.1f} C)" if T_stop else "no temperature in range (never, or never lases)"))
+    if args.plot:
+        say(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_kinetics(args):
+    import numpy as np
+
+    from cqdfem.lasing import gain, kinetics
+
+    if args.generation:
+        G = _quantity(args.generation, "1/s", "--generation")
+    else:
+        I = _quantity(args.intensity, "W/m^2", "--intensity")
+        sigma = _quantity(args.cross_section, "m^2", "--cross-section")
+        G = sigma * I / gain.photon_energy(_quantity(args.wavelength, "m", "--wavelength"))
+    try:
+        dots = kinetics.Dots(generation=G, auger_lifetime=_quantity(args.auger_lifetime, "s", "--auger-lifetime"),
+                             pl_lifetime=_quantity(args.pl_lifetime, "s", "--pl-lifetime"), plqy=args.plqy,
+                             auger_scaling=args.auger_scaling)
+    except ValueError as e:
+        raise InputError(str(e), "kinetics") from None
+    P, shares = kinetics.steady_state(dots)
+    out = {"generation_per_dot_s": G, "mean_excitons": float(P @ np.arange(len(P))),
+           "populations": {"0": P[0], "1": P[1], "2": P[2], ">=3": P[3:].sum()},
+           "decay_shares": shares, "relaxation_time_s": kinetics.relaxation_time(dots),
+           "plqy_under_pump": shares["radiative"]}
+    if args.monte_carlo:
+        mc = kinetics.monte_carlo(dots, _quantity(args.end_time, "s", "--end-time"), args.time_step * 1e-12,
+                                  size=args.lattice, seed=args.seed)
+        out["monte_carlo"] = {"decay_shares": mc.decay_shares, "mean_excitons_end": float(mc.mean_excitons[-1])}
+    if args.json:
+        from cqdfem import output
+
+        say(json.dumps(output._jsonable(out), indent=2))
+        return 0
+    say(f"G = {G:.4g} absorptions per dot per s; steady <N> = {out['mean_excitons']:.3f}, "
+        f"reached in ~{out['relaxation_time_s'] * 1e9:.2f} ns (slowest time constant)")
+    say("populations: " + ", ".join(f"N={k}: {v:.3f}" for k, v in out["populations"].items()))
+    say("decay shares: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
+    if args.monte_carlo:
+        say("Monte Carlo: " + ", ".join(f"{k} {v:.1%}" for k, v in out["monte_carlo"]["decay_shares"].items()))
+    return 0
+
+
 def cmd_info(args):
     from cqdfem import compat
 
@@ -133,6 +271,44 @@ def parser():
     r.add_argument("--set", **sets)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
+    g = sub.add_parser("gain", help="ensemble gain threshold <N>_th from degeneracies and doping")
+    g.add_argument("--ge", type=int, default=2, help="electron degeneracy (2 for CdSe 1S)")
+    g.add_argument("--gh", type=int, default=4, help="hole degeneracy (4 for CdSe 1S)")
+    g.add_argument("--doping", type=int, default=0, help="extra electrons per dot (negative: holes)")
+    g.add_argument("--doping-mean", type=float, help="mean extra electrons, Fermi-Dirac (binomial) spread")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_gain)
+    t = sub.add_parser("threshold", help="print/plot a threshold law P_th(T) (from a case or options)")
+    t.add_argument("case", nargs="?", help="a case file with a [threshold] section")
+    t.add_argument("--set", **sets)
+    t.add_argument("--law", choices=("auger", "t0", "table"), default="t0")
+    t.add_argument("--at-reference", help="threshold at the reference temperature, e.g. '52 kW/cm^2'")
+    t.add_argument("--reference-temperature", help="default 295 K")
+    t.add_argument("--T0", help="characteristic temperature of the t0 law, e.g. '70 K'")
+    t.add_argument("--energy", help="(effective) energy of the auger law, e.g. '1.94 eV'")
+    t.add_argument("--mass-ratio", type=float, help="electron/hole mass ratio M of the auger law")
+    t.add_argument("--fit", action="append", metavar="T:RATIO", help="calibration point, e.g. '333 K:1.7'")
+    t.add_argument("--pump", help="a pump intensity: print the temperature where lasing stops")
+    t.add_argument("--range", default="280 K:380 K", help="temperature range of the table/plot")
+    t.add_argument("--plot", help="write a PNG of P_th(T)")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_threshold)
+    k = sub.add_parser("kinetics", help="multiexciton kinetics under a pump: populations, decay shares")
+    k.add_argument("--intensity", default="50 kW/cm^2")
+    k.add_argument("--wavelength", default="442 nm")
+    k.add_argument("--cross-section", default="1e-14 cm^2", help="absorption cross-section per dot at the pump")
+    k.add_argument("--generation", help="absorptions per dot per second (instead of intensity x cross-section)")
+    k.add_argument("--auger-lifetime", default="700 ps")
+    k.add_argument("--pl-lifetime", default="7 ns")
+    k.add_argument("--plqy", type=float, default=0.3, help="single-exciton PLQY (traps: the rest)")
+    k.add_argument("--auger-scaling", choices=("linear", "pairs", "cubic"), default="linear")
+    k.add_argument("--monte-carlo", action="store_true", help="also run the kinetic Monte Carlo")
+    k.add_argument("--lattice", type=int, default=20)
+    k.add_argument("--time-step", type=float, default=1.0, help="Monte Carlo time step in ps")
+    k.add_argument("--end-time", default="5 ns")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_kinetics)
     i = sub.add_parser("info", help="versions of cqdfem, DOLFINx, PETSc, SLEPc, gmsh, MPI")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_info)

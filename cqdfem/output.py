@@ -87,6 +87,28 @@ def plot_film_temperature(path, series, title="", log_time=False):
     plt.close(fig)
 
 
+def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
+    """P_th(T) in kW/cm², with the pump level and calibration points if given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), dpi=120)
+    ax.plot(np.asarray(T) - 273.15, np.asarray(P) / 1e7, label="threshold")
+    if points and p_ref:
+        ax.plot([t - 273.15 for t, _ in points], [r * p_ref / 1e7 for _, r in points], "o", label="calibration")
+    if pump:
+        ax.axhline(pump / 1e7, color="k", ls="--", lw=1, label="pump")
+    ax.set_xlabel("film temperature (°C)")
+    ax.set_ylabel("lasing threshold (kW/cm²)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 class Progress:
     """``[#####-----] step 120/240  t = 1.2 us / 4 us  ETA 3 s`` on a terminal; silent otherwise."""
 

@@ -750,19 +750,3 @@ def locate(mesh, point, tol=1e-9):
         if min(lam.min(), 1 - lam.sum()) >= -tol:
             return int(c)
     return None
-
-
-def heat_fraction(plqy, pump_photon_energy, emission_photon_energy):
-    """Fraction of absorbed pump power that becomes heat below threshold (seed 000 Supp. Note).
-
-    Radiative decay loses the Stokes shift (E_p − E_em)/E_p; non-radiative decay loses everything.
-    """
-    return plqy * (pump_photon_energy - emission_photon_energy) / pump_photon_energy + (1.0 - plqy)
-
-
-def film_power_density(intensity, absorptance, plqy, pump_wavelength, emission_wavelength, thickness):
-    """Q (W/m³) in a film of ``thickness`` absorbing ``absorptance`` of a pump ``intensity`` (W/m²)."""
-    # photon energy ∝ 1/λ, so the ratio of energies is the inverse ratio of wavelengths
-    frac = heat_fraction(plqy, 1.0 / pump_wavelength, 1.0 / emission_wavelength)
-    return intensity * absorptance * frac / thickness
-

@@ -214,3 +214,60 @@ def test_monte_carlo_agrees_with_rate_equations_within_its_error_bars():
     # seeded: reproducible
     a = kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3)
     assert np.array_equal(a.populations, kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3).populations)
+
+
+# --- the command line and case files -------------------------------------------------------------
+
+def test_cli_gain_json_contract(cli):
+    import json
+
+    r = cli("gain", "--ge", "2", "--gh", "4", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["threshold_excitons_per_dot"] == pytest.approx(1.5423, abs=5e-4)
+    r = cli("gain", "--ge", "2", "--gh", "4", "--doping", "2", "--json")
+    assert json.loads(r.stdout)["threshold_excitons_per_dot"] == 0.0
+    r = cli("gain", "--ge", "2", "--doping", "3")
+    assert r.returncode == 2 and "exceeds" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_threshold_calibrates_inverts_and_plots(cli, tmp_path):
+    import json
+
+    png = tmp_path / "th.png"
+    r = cli("threshold", "--law", "t0", "--at-reference", "52 kW/cm^2", "--fit", "333 K:1.7",
+            "--pump", "88 kW/cm^2", "--plot", png, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["fit"]["value"] == pytest.approx(38 / math.log(1.7), rel=1e-9)
+    assert out["lasing_stops_at_K"] == pytest.approx(295 + out["fit"]["value"] * math.log(88 / 52), rel=1e-9)
+    assert png.stat().st_size > 1000
+    r = cli("threshold", "--law", "t0", "--at-reference", "52 kW/cm^2", "--T0", "-5 K")
+    assert r.returncode == 2 and "threshold.T0" in r.stderr
+
+
+def test_case_threshold_section_is_validated(cli, tmp_path):
+    case = tmp_path / "case.toml"
+    case.write_text('geometry = "%s"\nkind = "mesh"\n[threshold]\nlaw = "table"\nat_reference = "52 kW/cm^2"\n'
+                    'table = [["300 K", 1.0], ["290 K", 1.2]]\n' % (tests_root() / "geometries" / "inorganic-mgf2.toml"))
+    r = cli("check", case)
+    assert r.returncode == 2 and "strictly increasing" in r.stderr and "threshold" in r.stderr
+    case.write_text(case.read_text().replace('[["300 K", 1.0], ["290 K", 1.2]]', '[["290 K", 0.9], ["340 K", 1.9]]'))
+    r = cli("threshold", case, "--pump", "88 kW/cm^2")
+    assert r.returncode == 0, r.stderr
+    assert "lasing stops at" in r.stdout
+
+
+def test_cli_kinetics_monte_carlo_matches_rate_equations(cli):
+    import json
+
+    r = cli("kinetics", "--generation", "2e9 1/s", "--monte-carlo", "--end-time", "3 ns", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["decay_shares"]["auger"] > 0.5
+    assert out["monte_carlo"]["decay_shares"]["auger"] == pytest.approx(out["decay_shares"]["auger"], abs=0.06)
+
+
+def tests_root():
+    import pathlib
+
+    return pathlib.Path(__file__).resolve().parents[1]

@@ -70,13 +70,6 @@ def test_time_grid_grows_geometrically_and_lands_on_marks():
     assert len(np.unique(np.round(dt / 1e-10, 6))) < 40       # few distinct steps = few matrices
 
 
-def test_heat_fraction_of_the_supplement():
-    # PLQY 0.15, 2.80 eV pump, 1.94 eV emission: 0.15 * 0.86/2.80 + 0.85
-    assert thermal.heat_fraction(0.15, 2.80, 1.94) == pytest.approx(0.15 * 0.86 / 2.80 + 0.85, rel=1e-12)
-    q = thermal.film_power_density(5.1e8, 0.2, 0.15, 442e-9, 640e-9, 120e-9)
-    assert q == pytest.approx(5.1e8 * 0.2 * (0.15 * (1 - 442 / 640) + 0.85) / 120e-9, rel=1e-12)
-
-
 # --- 1D: semi-infinite body, layered stacks, manufactured solutions ------------------------------
 
 def half_space_1d(film_thickness="100 nm", film_cells=2):
