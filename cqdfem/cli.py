@@ -199,16 +199,25 @@ def cmd_kinetics(args):
 
     from cqdfem.lasing import gain, kinetics
 
-    if args.generation:
-        G = _quantity(args.generation, "1/s", "--generation")
+    # a case's [kinetics] and [pump] give the values; options given on the command line win
+    ks, pump = {}, {}
+    if args.case:
+        case = caselib.load_case(args.case, args.set)
+        ks, pump = case.sections["kinetics"], case.sections["pump"]
+    opt = lambda name, unit, key, default: (_quantity(getattr(args, name), unit, key)        # noqa: E731
+                                            if getattr(args, name) is not None else ks.get(key, default))
+    if args.generation or "generation" in ks:
+        G = opt("generation", "1/s", "generation", None)
     else:
-        I = _quantity(args.intensity, "W/m^2", "--intensity")
-        sigma = _quantity(args.cross_section, "m^2", "--cross-section")
-        G = sigma * I / gain.photon_energy(_quantity(args.wavelength, "m", "--wavelength"))
+        I = _quantity(args.intensity, "W/m^2", "--intensity") if args.intensity else pump.get("intensity", 5e8)
+        lam = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
+        G = opt("cross_section", "m^2", "cross_section", 1e-18) * I / gain.photon_energy(lam)
     try:
-        dots = kinetics.Dots(generation=G, auger_lifetime=_quantity(args.auger_lifetime, "s", "--auger-lifetime"),
-                             pl_lifetime=_quantity(args.pl_lifetime, "s", "--pl-lifetime"), plqy=args.plqy,
-                             auger_scaling=args.auger_scaling)
+        dots = kinetics.Dots(generation=G, auger_lifetime=opt("auger_lifetime", "s", "auger_lifetime", 700e-12),
+                             pl_lifetime=opt("pl_lifetime", "s", "pl_lifetime", 7e-9),
+                             plqy=args.plqy if args.plqy is not None else ks.get("plqy", 0.3),
+                             dissociation_rate=ks.get("dissociation_rate", 0.0),
+                             auger_scaling=args.auger_scaling or ks.get("auger_scaling", "linear"))
     except ValueError as e:
         raise InputError(str(e), "kinetics") from None
     P, shares = kinetics.steady_state(dots)
@@ -294,14 +303,16 @@ def parser():
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_threshold)
     k = sub.add_parser("kinetics", help="multiexciton kinetics under a pump: populations, decay shares")
-    k.add_argument("--intensity", default="50 kW/cm^2")
-    k.add_argument("--wavelength", default="442 nm")
-    k.add_argument("--cross-section", default="1e-14 cm^2", help="absorption cross-section per dot at the pump")
+    k.add_argument("case", nargs="?", help="a case file: its [kinetics] and [pump] sections")
+    k.add_argument("--set", **sets)
+    k.add_argument("--intensity", help="pump intensity (default 50 kW/cm^2)")
+    k.add_argument("--wavelength", help="pump wavelength (default 442 nm)")
+    k.add_argument("--cross-section", help="absorption cross-section per dot at the pump (default 1e-14 cm^2)")
     k.add_argument("--generation", help="absorptions per dot per second (instead of intensity x cross-section)")
-    k.add_argument("--auger-lifetime", default="700 ps")
-    k.add_argument("--pl-lifetime", default="7 ns")
-    k.add_argument("--plqy", type=float, default=0.3, help="single-exciton PLQY (traps: the rest)")
-    k.add_argument("--auger-scaling", choices=("linear", "pairs", "cubic"), default="linear")
+    k.add_argument("--auger-lifetime", help="biexciton Auger lifetime (default 700 ps)")
+    k.add_argument("--pl-lifetime", help="single-exciton lifetime (default 7 ns)")
+    k.add_argument("--plqy", type=float, help="single-exciton PLQY, traps the rest (default 0.3)")
+    k.add_argument("--auger-scaling", choices=("linear", "pairs", "cubic"))
     k.add_argument("--monte-carlo", action="store_true", help="also run the kinetic Monte Carlo")
     k.add_argument("--lattice", type=int, default=20)
     k.add_argument("--time-step", type=float, default=1.0, help="Monte Carlo time step in ps")

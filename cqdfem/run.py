@@ -144,6 +144,18 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
     columns["source_power_density_W_m3"] = s["power_density"] * profile
     columns.update((k, v) for k, v in history.columns.items() if k != "time_s")
     tmax = history.column("film_max_temperature_K")
+    warnings = []
+    if case.sections["threshold"] and "pump_W_m2" in columns:
+        # One-way: the threshold the film's temperature implies, and whether the pump is above it
+        # (the feedback of lasing on the heat source is the coupled kind's job).
+        from cqdfem.lasing import threshold as thresholds
+
+        law, _ = thresholds.from_settings(case.sections["threshold"])
+        try:
+            columns["threshold_W_m2"] = law(tmax)
+            columns["lasing"] = (columns["pump_W_m2"] >= columns["threshold_W_m2"]) & (columns["pump_W_m2"] > 0)
+        except ValueError as e:
+            warnings.append(f"no threshold column: {e}")
     absorbed = history.column("absorbed_energy_J")[-1]
     stored = history.column("stored_energy_J")[-1]
     out_c = history.column("conducted_out_energy_J")[-1]
@@ -171,7 +183,6 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
         "versions": compat.versions(),
         "series": (t, tmax, history.column("film_mean_temperature_K")),
     }
-    warnings = []
     if absorbed > 0 and abs(balance) > 1e-3:
         warnings.append(f"energy balance off by {balance:.2%}: refine the mesh or the time steps")
     if absorbed > 0 and out_c > 0.01 * absorbed:

@@ -1,6 +1,7 @@
 """Lasing physics (pure numpy/scipy): threshold laws, heat generation, kinetics, gain statistics."""
 
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from cqdfem.lasing import gain, heat, kinetics
 from cqdfem.lasing import threshold as th
 
 P52 = 5.2e8          # 52 kW/cm² in W/m²
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 # --- gain statistics -----------------------------------------------------------------------------
@@ -248,7 +250,7 @@ def test_cli_threshold_calibrates_inverts_and_plots(cli, tmp_path):
 def test_case_threshold_section_is_validated(cli, tmp_path):
     case = tmp_path / "case.toml"
     case.write_text('geometry = "%s"\nkind = "mesh"\n[threshold]\nlaw = "table"\nat_reference = "52 kW/cm^2"\n'
-                    'table = [["300 K", 1.0], ["290 K", 1.2]]\n' % (tests_root() / "geometries" / "inorganic-mgf2.toml"))
+                    'table = [["300 K", 1.0], ["290 K", 1.2]]\n' % (ROOT / "geometries" / "inorganic-mgf2.toml"))
     r = cli("check", case)
     assert r.returncode == 2 and "strictly increasing" in r.stderr and "threshold" in r.stderr
     case.write_text(case.read_text().replace('[["300 K", 1.0], ["290 K", 1.2]]', '[["290 K", 0.9], ["340 K", 1.9]]'))
@@ -266,8 +268,3 @@ def test_cli_kinetics_monte_carlo_matches_rate_equations(cli):
     assert out["decay_shares"]["auger"] > 0.5
     assert out["monte_carlo"]["decay_shares"]["auger"] == pytest.approx(out["decay_shares"]["auger"], abs=0.06)
 
-
-def tests_root():
-    import pathlib
-
-    return pathlib.Path(__file__).resolve().parents[1]

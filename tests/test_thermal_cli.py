@@ -198,3 +198,19 @@ def test_paper_cases_fig4b_and_fig4d(tmp_path, cli):
     assert cli("run", "cases/fig4d-substrates.toml", "-o", out, "-q").returncode == 0
     final = {v["label"]: v["film_max_temperature_K"] for v in json.loads((out / "summary.json").read_text())["variants"]}
     assert final["glass"] > final["MgF2"] > final["sapphire"] > final["Si"] > final["Al"] > 295
+
+
+def test_threshold_columns_follow_the_film_temperature(tmp_path, cli):
+    # One-way: the threshold the film temperature implies, and whether the pump is above it.
+    extra = '[threshold]\nlaw = "t0"\nat_reference = "40 kW/cm^2"\nfit = [["333 K", 1.7]]\n'
+    case = write_case(tmp_path, extra=extra)
+    out = tmp_path / "out"
+    r = cli("run", case, "-o", out)
+    assert r.returncode == 0, r.stderr
+    s = read_csv(out / "timeseries.csv")
+    T0 = 38 / np.log(1.7)
+    assert np.allclose(s["threshold_W_m2"], 4e8 * np.exp((s["film_max_temperature_K"] - 295) / T0), rtol=1e-12)
+    on = s["lasing"] == 1
+    assert on[1] and not on[-1]                           # lases at first, not after the pulse
+    stop = s["time_s"][np.argmin(on[1:]) + 1]
+    assert 0 < stop < 0.5e-6                              # the heating stopped it before the pulse ended
