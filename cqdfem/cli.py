@@ -225,6 +225,11 @@ def cmd_kinetics(args):
            "populations": {"0": P[0], "1": P[1], "2": P[2], ">=3": P[3:].sum()},
            "decay_shares": shares, "relaxation_time_s": kinetics.relaxation_time(dots),
            "plqy_under_pump": shares["radiative"]}
+    from cqdfem.lasing.heat import HeatModel
+
+    lam_p = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
+    model = HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1.0, pump_wavelength=lam_p)
+    out["heat_fraction"] = float(model.heat_fraction())
     if args.monte_carlo:
         mc = kinetics.monte_carlo(dots, _quantity(args.end_time, "s", "--end-time"), args.time_step * 1e-12,
                                   size=args.lattice, seed=args.seed)
@@ -238,6 +243,7 @@ def cmd_kinetics(args):
         f"reached in ~{out['relaxation_time_s'] * 1e9:.2f} ns (slowest time constant)")
     say("populations: " + ", ".join(f"N={k}: {v:.3f}" for k, v in out["populations"].items()))
     say("decay shares: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
+    say(f"heat fraction of the absorbed pump (emission at 640 nm): {out['heat_fraction']:.3f}")
     if args.monte_carlo:
         say("Monte Carlo: " + ", ".join(f"{k} {v:.1%}" for k, v in out["monte_carlo"]["decay_shares"].items()))
     return 0

@@ -213,6 +213,9 @@ def test_monte_carlo_agrees_with_rate_equations_within_its_error_bars():
     P, shares = kinetics.steady_state(d)
     assert re.mean_excitons[-1] == pytest.approx(P @ np.arange(len(P)), rel=0.03)
     assert mc.decay_shares["auger"] == pytest.approx(re.decay_shares["auger"], abs=0.02)
+    # the kinetics feed the heat model: only the radiative share leaves as light
+    m = heat.HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1e-7)
+    assert m.heat_fraction() == pytest.approx(1 - shares["radiative"] * 442 / 640, rel=1e-12)
     # seeded: reproducible
     a = kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3)
     assert np.array_equal(a.populations, kinetics.monte_carlo(d, 1e-10, 1e-12, size=5, seed=3).populations)

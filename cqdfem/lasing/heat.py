@@ -58,6 +58,12 @@ class HeatModel:
             raise ValueError(f"slope_efficiency must be within [0, E_em/E_p = {self.quantum_ratio:.3f}] "
                              f"(a photon cannot carry more than its share), got {self.slope_efficiency}")
 
+    @classmethod
+    def from_kinetics(cls, decay_shares, **kwargs):
+        """A model whose PLQY and Auger share are the kinetics' decay shares under the pump
+        (:func:`cqdfem.lasing.kinetics.steady_state` or a Monte Carlo run)."""
+        return cls(plqy=decay_shares["radiative"], auger_share=decay_shares["auger"], **kwargs)
+
     @property
     def quantum_ratio(self):
         """E_em / E_p."""
