@@ -369,6 +369,7 @@ CASE_SCHEMA = {
                 "fixed": list_of(choice("bottom", "top", "side")),
                 "convection": quantity("W/m^2/K", nonnegative=True),
                 "output_times": list_of(TIME), "probes": raw},
+    "coupling": {"drive": choice("max", "mean"), "steady": boolean},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
@@ -538,8 +539,10 @@ def _parse_case(data, path, geometry_sets=()):
     out.setdefault("directory", str(pathlib.Path("results") / path.stem))
     case = Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
                 geometry=geometry, sections=sections, raw=data)
-    if case.kind == "thermal":
+    if case.kind in ("thermal", "coupled"):
         thermal_settings(case)            # validate now: `cqdfem check` must catch what `run` would
+    if case.kind == "coupled":
+        coupled_settings(case)
     return case
 
 
@@ -632,3 +635,31 @@ def _probe_coordinates(spec, geometry, key):
     if len(spec) != dim:
         raise InputError(f"expected {dim} coordinates for a {dim}D model, got {len(spec)}", key)
     return spec
+
+
+def coupled_settings(case):
+    """The device (heat model + threshold law) and pump of a coupled run (InputError if bad)."""
+    from cqdfem.coupling import Device, Pump
+    from cqdfem.lasing import threshold as thresholds
+    from cqdfem.lasing.heat import HeatModel
+
+    s = thermal_settings(case)
+    pump, film_sec = case.sections["pump"], case.sections["film"]
+    if "intensity" not in pump:
+        raise InputError("missing: a coupled run needs the pump intensity (the heat follows the lasing state)",
+                         "pump.intensity")
+    if not case.sections["threshold"]:
+        raise InputError("missing: a coupled run needs a [threshold] law", "threshold")
+    law, fit = thresholds.from_settings(case.sections["threshold"])
+    try:
+        heat = HeatModel(absorptance=film_sec["absorptance"], plqy=film_sec["plqy"],
+                         thickness=case.geometry.active.thickness,
+                         pump_wavelength=s["source"]["pump_wavelength_m"],
+                         emission_wavelength=s["source"]["emission_wavelength_m"],
+                         slope_efficiency=film_sec.get("slope_efficiency", 0.0),
+                         auger_share=film_sec.get("auger_share", 0.0))
+    except ValueError as e:
+        raise InputError(str(e), "film") from None
+    c = case.sections["coupling"]
+    return {**s, "device": Device(heat, law), "fit": fit, "pump": Pump(pump["intensity"], s["profile"]),
+            "drive": c.get("drive", "max"), "steady": c.get("steady", True)}

@@ -87,6 +87,36 @@ def plot_film_temperature(path, series, title="", log_time=False):
     plt.close(fig)
 
 
+def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=False):
+    """Film temperature, P_th(T(t)) and pump vs time, the lasing window shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.asarray(t) * 1e6
+    fig, ax = plt.subplots(figsize=(6.6, 4.4), dpi=120)
+    ax.plot(t, np.asarray(T_film) - 273.15, color="C3", label="film max temperature")
+    ax.set_xlabel("time (µs)")
+    ax.set_ylabel("film temperature (°C)", color="C3")
+    ax2 = ax.twinx()
+    ax2.plot(t, np.asarray(threshold) / 1e7, color="C0", label="threshold P_th(T)")
+    ax2.plot(t, np.asarray(pump) / 1e7, color="k", ls="--", label="pump")
+    ax2.set_ylabel("kW/cm²")
+    on = np.asarray(lasing).astype(bool)
+    ax.fill_between(t, 0, 1, where=on, color="C2", alpha=0.2, transform=ax.get_xaxis_transform(),
+                    label="lasing")
+    if log_time:
+        ax.set_xscale("log")
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=9)
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib

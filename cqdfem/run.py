@@ -17,7 +17,7 @@ from cqdfem import case as caselib
 from cqdfem import compat, output
 from cqdfem.errors import InputError
 
-SOLVER_KINDS = ("mesh", "thermal")
+SOLVER_KINDS = ("mesh", "thermal", "coupled")
 
 
 def say(comm, *args):
@@ -75,7 +75,7 @@ def _run_variants(case, scratch, comm, progress):
         comm.barrier()
         s = RUNNERS[vcase.kind](vcase, sub, comm, progress, label=label)
         rows.append({"label": label, "directory": slug(label),
-                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k == "source"}})
+                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k in ("source", "runaway", "steady_state")}})
         if "series" in s:
             series.append((label, *s["series"]))
     summary = {"case": case.resolved(), "variants": rows, "versions": compat.versions()}
@@ -211,4 +211,79 @@ def _energy_units(sm):
     return "J/m (per metre of depth)" if not sm.axisymmetric and sm.mesh.topology.dim == 2 else "J"
 
 
-RUNNERS = {"mesh": run_mesh, "thermal": run_thermal}
+def run_coupled(case, scratch, comm, progress=None, label=None):
+    """The runaway loop with the FEM heat solver; events, steady state, plot."""
+    from cqdfem import coupling, thermal
+    from cqdfem import mesh as meshlib
+
+    s = caselib.coupled_settings(case)
+    wall0 = time.perf_counter()
+    sm = meshlib.create(case.geometry, comm)
+
+    def new_solver():
+        return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
+                                  initial=s["initial"], convection=s["convection"], scheme=s["scheme"],
+                                  solver=s["solver"])
+
+    solver = new_solver()
+    times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
+                              breakpoints=s["profile"].breakpoints(), restarts=s["profile"].jumps(),
+                              outputs=s["output_times"])
+    writer = output.FieldWriter(scratch, solver) if case.sections["output"].get("fields", True) else None
+    bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
+                          enabled=None if progress is None else (progress and comm.rank == 0))
+    try:
+        cols, ev = coupling.run_fem(solver, s["device"], s["pump"], times, drive=s["drive"], on_step=bar,
+                                    on_output=writer, outputs=s["output_times"])
+    finally:
+        if writer:
+            writer.close()
+    steps, matrices = len(times) - 1, solver.factorisations
+    solver.free()
+    steady = None
+    if s["steady"]:
+        unit = new_solver()
+        resistance = coupling.steady_resistance(unit, s["drive"])
+        unit.free()
+        T_ss, detail = coupling.steady_state(s["device"], s["pump"].intensity, resistance, s["fixed_temperature"])
+        steady = {"resistance_K_per_W_m3": resistance, "temperature_K": T_ss,
+                  "cw_lasing": bool(detail.get("lasing", False)), "detail": detail["reason"]}
+    wall = time.perf_counter() - wall0
+    t = np.asarray(cols["time_s"])
+    tmax = np.asarray(cols["film_max_temperature_K"])
+    order = ["time_s", "pump_W_m2", "threshold_W_m2", "lasing", "heat_W_m3", "film_max_temperature_K",
+             "film_mean_temperature_K"]
+    columns = {k: cols[k] for k in order if k in cols}
+    columns.update((k, v) for k, v in cols.items() if k not in columns)
+    summary = {
+        "case": case.resolved(),
+        "film_max_temperature_K": tmax[-1],
+        "film_peak_temperature_K": tmax.max(),
+        **ev,
+        "threshold_law": s["device"].threshold.describe(),
+        "threshold_fit": s["fit"].describe() if s["fit"] else None,
+        "steady_state": steady,
+        "drive": s["drive"],
+        "solver": {"scheme": s["scheme"], "steps": steps, "distinct_matrices": matrices,
+                   "wall_time_s": wall, "ranks": comm.size},
+        "mesh": sm.summary(),
+        "versions": compat.versions(),
+        "series": (t, tmax, None),
+    }
+    if comm.rank == 0:
+        output.write_csv(scratch / "timeseries.csv", columns)
+        output.write_json(scratch / "summary.json", {k: v for k, v in summary.items() if k != "series"})
+        if case.sections["output"].get("plots", True):
+            output.plot_coupled(scratch / "lasing.png", t, tmax, columns["threshold_W_m2"], columns["pump_W_m2"],
+                                columns["lasing"], title=case.title, log_time=case.sections["output"].get("log_time", False))
+    dur = ev["lasing_duration_s"]
+    say(comm, f"{label + ': ' if label else ''}lasing {'never starts' if dur is None else f'for {dur * 1e6:.3f} us'}"
+              f"{' (stops at %.3f us)' % (ev['lasing_stop_s'] * 1e6) if ev['lasing_stop_s'] else ''}; "
+              f"film max {tmax[-1]:.1f} K; runaway: {ev['runaway']}"
+              + (f"; CW steady state {steady['temperature_K']:.1f} K, CW lasing {steady['cw_lasing']}"
+                 if steady and steady["temperature_K"] else "")
+              + f"; {steps} steps, {wall:.1f} s")
+    return summary
+
+
+RUNNERS = {"mesh": run_mesh, "thermal": run_thermal, "coupled": run_coupled}

@@ -110,8 +110,9 @@ STEP = Profile()
 
 
 def _in_step(profile, t0, t1, at):
-    """A :class:`Profile` (one-sided at its jumps) or any smooth function of time."""
-    if isinstance(profile, Profile):
+    """A :class:`Profile` (one-sided at its jumps), anything with the same ``in_step``, or any
+    smooth function of time."""
+    if hasattr(profile, "in_step"):
         return profile.in_step(t0, t1, at)
     return float(profile(at))
 

@@ -1,0 +1,276 @@
+"""The runaway loop: film temperature → P_th(T) → lasing or not → heat → film temperature.
+
+Each time step the drive temperature of the film (its maximum, or the mean over the pump spot)
+sets the threshold P_th(T) (:mod:`cqdfem.lasing.threshold`); the pump lases while it is at or above
+it, and the heat model (:class:`cqdfem.lasing.heat.HeatModel`) turns the absorbed pump into heat —
+less of it while lasing (stimulated emission carries part away), more as P_th(T) climbs and PLQY
+falls. That heat drives the next thermal step (explicitly: the step to t_{n+1} uses T(t_n)).
+
+Two ways to run it:
+- :func:`run_fem`: the heat solver itself in the loop (any mesh, any profile);
+- :func:`run_fast`: the thermal problem is linear (k, ρc independent of T), so the drive temperature
+  for any heat history is a superposition (Duhamel) of one computed FEM step response
+  (:func:`step_response`): milliseconds per run, for sweeps. Equal to :func:`run_fem` on the same
+  mesh and steps (tests/test_coupling.py).
+
+Events (:func:`events`) are located between samples by linear interpolation of the margin
+pump − P_th(T), not at the step: lasing start, lasing stop (``lasing_duration_s``) and runaway. Runaway
+criterion: under a constant pump, a diffusive film heats ever more slowly (dT/dt falls); a heating
+rate that rises again by more than ``RUNAWAY_GAIN`` over its earlier minimum is the feedback at
+work. :func:`steady_state` solves T = T_amb + R_ss Q(T) for a CW pump and finds the fold where no
+steady state exists (the critical pump); :func:`continuation` traces the branch.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+RUNAWAY_GAIN = 0.10
+UNIT = 1e15                    # W/m³: the heat density of the unit responses
+RUNAWAY_CRITERION = ("the heating rate dT/dt under a constant pump rises by more than 10 % above its "
+                     "earlier minimum (a linear diffusive response only slows down)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    heat: object                 # cqdfem.lasing.heat.HeatModel
+    threshold: object            # a threshold law: law(T) -> W/m², law.ratio(T)
+
+    def heat_density(self, intensity, T):
+        """Heat per film volume (W/m³) at pump ``intensity`` and film temperature ``T``."""
+        P_th = self.threshold(T)
+        return float(self.heat.power_density(intensity, threshold=P_th, threshold_ratio=P_th / self.threshold.p_ref))
+
+
+@dataclasses.dataclass(frozen=True)
+class Pump:
+    intensity: float             # peak, W/m²
+    profile: object              # cqdfem.thermal.Profile
+
+    def __call__(self, t):
+        return self.intensity * np.asarray(self.profile(t), float)
+
+
+class _Feedback:
+    """The heat source of the FEM loop: a time profile whose value is the current heat density."""
+
+    def __init__(self, device, pump, T0):
+        self.device, self.pump, self.T = device, pump, T0
+
+    def in_step(self, t0, t1, at):
+        return self.device.heat_density(self.pump.intensity * self.pump.profile.in_step(t0, t1, at), self.T)
+
+    def __call__(self, t):
+        return self.device.heat_density(float(self.pump(t)), self.T)
+
+    def jumps(self):
+        return self.pump.profile.jumps()
+
+    def breakpoints(self):
+        return self.pump.profile.breakpoints()
+
+
+def _drive_key(drive):
+    return {"max": "film_max_temperature_K", "mean": "spot_mean_temperature_K",
+            "centre": "centre_temperature_K"}[drive]
+
+
+def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=()):
+    """The coupled loop with the FEM heat solver (``solver`` has no pump source of its own).
+
+    Returns (columns dict, events dict). ``drive``: 'max' (film maximum), 'mean' (spot mean) or
+    'centre' (a probe named 'centre' the caller added).
+    """
+    key = _drive_key(drive)
+    fb = _Feedback(device, pump, solver.T_initial)
+    solver.add_load(solver.v * solver.w * solver._region_measure(_heated_region(solver)), fb, name="feedback")
+
+    def step(i, n, t):
+        fb.T = solver.measure(t)[key]
+        if on_step:
+            on_step(i, n, t)
+
+    history = solver.run(times, outputs=outputs, on_output=on_output, on_step=step, energy=False)
+    cols = dict(history.columns)
+    t = np.asarray(cols["time_s"])
+    T = np.asarray(cols[key])
+    return _finish(cols, t, T, device, pump)
+
+
+def _heated_region(solver):
+    film = solver.sm.geometry.active
+    return f"{film.name}.spot" if f"{film.name}.spot" in solver.sm.regions else film.name
+
+
+def _finish(cols, t, T, device, pump):
+    """Threshold, pump, lasing and heat columns from the drive temperature; and the events."""
+    I = pump(t)
+    # the step to t_n used T(t_{n-1}): report the threshold that was in force
+    T_used = np.concatenate([[T[0]], T[:-1]])
+    P_th = device.threshold(T_used)
+    cols["pump_W_m2"] = I
+    cols["threshold_W_m2"] = P_th
+    cols["lasing"] = ((I >= P_th) & (I > 0)).astype(int)
+    cols["heat_W_m3"] = np.array([device.heat_density(i, T_) for i, T_ in zip(I, T_used)])
+    return cols, events(t, T, I, device.threshold(T), pump)
+
+
+def events(t, T, I, P_th, pump):
+    """Lasing start/stop times (interpolated where pump − P_th changes sign) and runaway."""
+    t, T, I, P_th = (np.asarray(a, float) for a in (t, T, I, P_th))
+    margin = np.where(I > 0, I - P_th, -np.inf)
+    on = margin >= 0
+    out = {"lasing_start_s": None, "lasing_stop_s": None, "lasing_duration_s": None,
+           "runaway": False, "runaway_time_s": None, "runaway_criterion": RUNAWAY_CRITERION}
+    idx = np.flatnonzero(on)
+    if len(idx):
+        i = idx[0]
+        out["lasing_start_s"] = _crossing(t, margin, i - 1, i) if i > 0 else t[0]
+        off = np.flatnonzero(~on[i:])
+        if len(off):
+            j = i + off[0]
+            out["lasing_stop_s"] = _crossing(t, margin, j - 1, j)
+            out["lasing_duration_s"] = out["lasing_stop_s"] - out["lasing_start_s"]
+        else:
+            out["lasing_duration_s"] = t[-1] - out["lasing_start_s"]
+    out.update(_runaway(t, T, I, pump))
+    return out
+
+
+def _crossing(t, margin, i, j):
+    """Where the margin crosses zero between samples i and j (a pump switching off: at t_j)."""
+    a, b = margin[i], margin[j]
+    if not (np.isfinite(a) and np.isfinite(b)) or a == b:
+        return float(t[j]) if not np.isfinite(b) else float(t[i])
+    return float(t[i] + (t[j] - t[i]) * a / (a - b))
+
+
+def _runaway(t, T, I, pump):
+    jumps = list(pump.profile.jumps()) + [t[-1]]
+    start = pump.profile.rise_time if pump.profile.rise_time > 0 else 0.0
+    end = jumps[0] if jumps and jumps[0] > start else t[-1]
+    sel = (t > start) & (t <= end) & (I > 0)
+    ts, Ts = t[sel], T[sel]
+    if len(ts) < 5:
+        return {}
+    rate = np.diff(Ts) / np.diff(ts)
+    tm = 0.5 * (ts[1:] + ts[:-1])
+    lowest = np.minimum.accumulate(rate)
+    # ignore the first few samples (the start-up of the time scheme)
+    k = np.flatnonzero((rate > (1 + RUNAWAY_GAIN) * lowest) & (np.arange(len(rate)) > 3) & (lowest > 0))
+    if len(k):
+        return {"runaway": True, "runaway_time_s": float(tm[k[0]])}
+    return {}
+
+
+# --- the fast path -------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class StepResponse:
+    """The drive temperature rise per unit heat density, R(t) (K per W/m³), on a time grid."""
+    time_s: np.ndarray
+    rise_K_per_W_m3: np.ndarray
+    steady_K_per_W_m3: float | None = None
+
+    def __call__(self, t):
+        return np.interp(t, self.time_s, self.rise_K_per_W_m3)
+
+
+def step_response(solver, times, drive="centre", steady=True):
+    """R(t) of the FEM ``solver`` (no sources of its own) to a unit heat density switched on at t=0."""
+    key = _drive_key(drive)
+    # a large unit: the rise must stand well clear of T_fixed's rounding (295 K + 1e-16 K is 295 K)
+    solver.add_load(UNIT * solver.v * solver.w * solver._region_measure(_heated_region(solver)), lambda t: 1.0,
+                    name="unit")
+    h = solver.run(times, energy=False)
+    rise = (h.column(key) - solver.T_fixed) / UNIT
+    ss = steady_resistance(solver, drive) if steady else None
+    return StepResponse(np.asarray(h.column("time_s")), rise, ss)
+
+
+def steady_resistance(solver, drive="max"):
+    """Steady drive-temperature rise per W/m³ of heat in the film (``solver``'s loads: one unit)."""
+    if not any(name == "unit" for *_, name in solver._loads):
+        solver.add_load(UNIT * solver.v * solver.w * solver._region_measure(_heated_region(solver)), name="unit")
+    solver.steady()
+    return (solver.measure(0.0)[_drive_key(drive)] - solver.T_fixed) / UNIT
+
+
+def run_fast(response, device, pump, T0=295.0):
+    """The coupled loop by superposition on the response's own time grid: T_{n+1} = T0 +
+    Σ_k (Q_k − Q_{k−1}) R(t_{n+1} − t_k), with Q_k the heat on step k from T(t_k).
+
+    On a uniform grid this is exactly what the FEM loop computes (a linear time-invariant scheme).
+    """
+    t = response.time_s
+    n = len(t)
+    T = np.full(n, float(T0))
+    Q = np.zeros(n - 1)
+    dQ = np.zeros(n - 1)
+    prof = pump.profile
+    for k in range(n - 1):
+        I = pump.intensity * prof.in_step(t[k], t[k + 1], t[k + 1])
+        Q[k] = device.heat_density(I, T[k])
+        dQ[k] = Q[k] - (Q[k - 1] if k else 0.0)
+        # all past changes, each seen through the response at its own age
+        ages = t[k + 1] - t[:k + 1]
+        T[k + 1] = T0 + float(dQ[:k + 1] @ response(ages))
+    cols = {"time_s": t, "film_drive_temperature_K": T}
+    return _finish(cols, t, T, device, pump)
+
+
+# --- steady state under a CW pump ----------------------------------------------------------------
+
+def steady_state(device, intensity, resistance, T0=295.0, T_max=1500.0, n_scan=4000):
+    """The stable steady film temperature T = T0 + R_ss Q(T) (R_ss: K per W/m³), or None.
+
+    Returns (T or None, detail). None means the heat generation outgrows heat removal everywhere:
+    no steady lasing (past the fold).
+    """
+    def g(T):
+        return T - T0 - resistance * device.heat_density(intensity, T)
+
+    Ts = np.linspace(T0, T_max, n_scan)
+    try:
+        vals = np.array([g(T) for T in Ts])
+    except ValueError as e:            # a table law outside its range
+        return None, {"reason": str(e)}
+    sign = np.flatnonzero(np.diff(np.sign(vals)) > 0)     # g rising through zero: a stable root
+    if vals[0] >= 0:
+        return T0, {"reason": "no heating"}
+    if not len(sign):
+        return None, {"reason": "no stable steady state below T_max: heat generation outgrows removal"}
+    from scipy.optimize import brentq
+
+    i = sign[0]
+    T = brentq(g, Ts[i], Ts[i + 1], xtol=1e-10)
+    # CW lasing is feasible when the steady film is still below the lasing-off temperature
+    return T, {"reason": "stable root", "lasing": bool(intensity >= device.threshold(T))}
+
+
+def critical_pump(device, resistance, lo, hi, T0=295.0, rtol=1e-6):
+    """The largest CW pump (W/m²) with a stable steady state in [lo, hi] (the fold), or None."""
+    ok = lambda I: steady_state(device, I, resistance, T0)[0] is not None   # noqa: E731
+    if not ok(lo):
+        return None
+    if ok(hi):
+        return None
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def continuation(device, resistance, intensities, T0=295.0):
+    """The steady branch T_ss(I) over ``intensities`` (None past the fold)."""
+    return [steady_state(device, I, resistance, T0)[0] for I in intensities]
+
+
+def lumped_fold(a, b, theta, resistance):
+    """Closed form for a lumped model with heat a + b·exp(ΔT/θ): ΔT = R(a + b e^{ΔT/θ}).
+
+    Tangency at ΔT* = θ ln(θ/(R b)) gives the critical a: a* = (ΔT* − θ)/R. (For tests.)
+    """
+    dT = theta * math.log(theta / (resistance * b))
+    return (dT - theta) / resistance, dT
