@@ -5,8 +5,8 @@ SUITE ?=
 
 .PHONY: demo test shell bench runtime info clean
 
-demo: ## Fig 4b: film heating of the inorganic and organic films on MgF2; print where the files are
-	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/fig4b-film-heating.toml -o results/demo
+demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
+	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
 
 test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
 	containers/test-suites

@@ -368,8 +368,10 @@ CASE_SCHEMA = {
                 "ambient": TEMPERATURE, "initial": TEMPERATURE,
                 "fixed": list_of(choice("bottom", "top", "side")),
                 "convection": quantity("W/m^2/K", nonnegative=True),
-                "output_times": list_of(TIME), "probes": raw},
+                "output_times": list_of(TIME), "probes": raw, "steady": boolean},
     "coupling": {"drive": choice("max", "mean"), "steady": boolean},
+    "sweep": {"thresholds": list_of(INTENSITY), "pump_ratios": list_of(number(0.0, lo_open=True)),
+              "durations": list_of(TIME)},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
@@ -539,10 +541,14 @@ def _parse_case(data, path, geometry_sets=()):
     out.setdefault("directory", str(pathlib.Path("results") / path.stem))
     case = Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
                 geometry=geometry, sections=sections, raw=data)
-    if case.kind in ("thermal", "coupled"):
+    if case.kind in ("thermal", "coupled", "sweep"):
         thermal_settings(case)            # validate now: `cqdfem check` must catch what `run` would
-    if case.kind == "coupled":
+    if case.kind in ("coupled", "sweep"):
         coupled_settings(case)
+    if case.kind == "sweep":
+        for k in ("thresholds", "pump_ratios"):
+            if k not in case.sections["sweep"]:
+                raise InputError("missing (required for a sweep)", f"sweep.{k}")
     return case
 
 

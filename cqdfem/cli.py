@@ -91,8 +91,14 @@ def cmd_run(args):
     run.run_case(case, outdir, progress=False if args.quiet else None)
     files = sorted(p.name for p in outdir.iterdir()) if _rank() == 0 else []
     say(f"results in {outdir}/: {', '.join(files)}")
-    if any(f.endswith(".xdmf") for f in files):
-        say("  ParaView: open the .xdmf files with the 'Xdmf3 Reader T' reader")
+    if _rank() == 0:
+        plots = sorted(str(p) for p in outdir.rglob("*.png"))
+        fields = sorted(str(p) for p in outdir.rglob("*.xdmf"))
+        say(f"  summary: {outdir / 'summary.json'}")
+        if plots:
+            say(f"  plots: {', '.join(plots)}")
+        if fields:
+            say(f"  ParaView (open with the 'Xdmf3 Reader T' reader): {', '.join(fields)}")
     return 0
 
 

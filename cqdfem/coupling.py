@@ -40,7 +40,8 @@ class Device:
     def heat_density(self, intensity, T):
         """Heat per film volume (W/m³) at pump ``intensity`` and film temperature ``T``."""
         P_th = self.threshold(T)
-        return float(self.heat.power_density(intensity, threshold=P_th, threshold_ratio=P_th / self.threshold.p_ref))
+        q = self.heat.power_density(intensity, threshold=P_th, threshold_ratio=P_th / self.threshold.p_ref)
+        return float(q) if np.ndim(q) == 0 else q
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,7 +234,9 @@ def steady_state(device, intensity, resistance, T0=295.0, T_max=1500.0, n_scan=4
 
     Ts = np.linspace(T0, T_max, n_scan)
     try:
-        vals = np.array([g(T) for T in Ts])
+        vals = np.asarray(g(Ts), dtype=float)            # vectorised: one call for the whole scan
+        if vals.shape != Ts.shape:
+            vals = np.array([g(T) for T in Ts])
     except ValueError as e:            # a table law outside its range
         return None, {"reason": str(e)}
     sign = np.flatnonzero(np.diff(np.sign(vals)) > 0)     # g rising through zero: a stable root

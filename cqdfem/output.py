@@ -117,6 +117,63 @@ def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=Fa
     plt.close(fig)
 
 
+def plot_sweep_map(path, rows, title="", ax=None):
+    """Lasing duration (colour) over threshold x pump ratio; CW-feasible points ringed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6.2, 4.4), dpi=120)
+    longest = {}
+    for r in rows:                                    # the longest pump duration of each point
+        key = (r["threshold_W_m2"], r["pump_ratio"])
+        if key not in longest or r["pump_duration_s"] > longest[key]["pump_duration_s"]:
+            longest[key] = r
+    pts = list(longest.values())
+    x = [r["threshold_W_m2"] / 1e7 for r in pts]
+    y = [r["pump_ratio"] for r in pts]
+    c = [r["lasing_duration_s"] * 1e6 for r in pts]
+    sc = ax.scatter(x, y, c=c, s=120, cmap="viridis", marker="s")
+    cw = [r for r in pts if r["cw_lasing"]]
+    ax.scatter([r["threshold_W_m2"] / 1e7 for r in cw], [r["pump_ratio"] for r in cw], s=220,
+               facecolors="none", edgecolors="r", label="CW lasing (steady state below lasing-off)")
+    ax.set_xscale("log")
+    ax.set_xlabel("threshold at 295 K (kW/cm²)")
+    ax.set_ylabel("pump / threshold")
+    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
+    plt.colorbar(sc, ax=ax, label="lasing duration (µs)")
+    if cw:
+        ax.legend(fontsize=7, loc="upper right")
+    if own:
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+
+
+def plot_sweep_maps(path, maps, title=""):
+    """One :func:`plot_sweep_map` panel per variant (e.g. per substrate)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(maps)
+    cols = min(n, 2)
+    rows_ = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows_, cols, figsize=(6.0 * cols, 4.2 * rows_), dpi=110, squeeze=False)
+    for ax, (label, rows) in zip(axes.ravel(), maps):
+        plot_sweep_map(None, rows, title=label, ax=ax)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle("\n".join(textwrap.wrap(title, 100)), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib

@@ -17,7 +17,7 @@ from cqdfem import case as caselib
 from cqdfem import compat, output
 from cqdfem.errors import InputError
 
-SOLVER_KINDS = ("mesh", "thermal", "coupled")
+SOLVER_KINDS = ("mesh", "thermal", "coupled", "sweep")
 
 
 def say(comm, *args):
@@ -75,12 +75,15 @@ def _run_variants(case, scratch, comm, progress):
         comm.barrier()
         s = RUNNERS[vcase.kind](vcase, sub, comm, progress, label=label)
         rows.append({"label": label, "directory": slug(label),
-                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k in ("source", "runaway", "steady_state")}})
+                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k in ("source", "runaway", "steady_state", "rows")}})
         if "series" in s:
             series.append((label, *s["series"]))
     summary = {"case": case.resolved(), "variants": rows, "versions": compat.versions()}
     if comm.rank == 0:
         output.write_json(scratch / "summary.json", summary)
+        maps = [(r["label"], r["rows"]) for r in rows if r.get("rows")]
+        if maps and case.sections["output"].get("plots", True):
+            output.plot_sweep_maps(scratch / "map.png", maps, title=case.title)
         if series and case.sections["output"].get("plots", True):
             output.plot_film_temperature(scratch / "film_temperature.png", [(l, t, T, None) for l, t, T, _ in series],
                                          title=case.title, log_time=case.sections["output"].get("log_time", False))
@@ -144,6 +147,11 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
     columns["source_power_density_W_m3"] = s["power_density"] * profile
     columns.update((k, v) for k, v in history.columns.items() if k != "time_s")
     tmax = history.column("film_max_temperature_K")
+    steady = None
+    if case.sections["thermal"].get("steady"):
+        # the same solver and source held at its peak until nothing changes (CW)
+        solver.steady()
+        steady = solver.measure(s["end_time"])
     warnings = []
     if case.sections["threshold"] and "pump_W_m2" in columns:
         # One-way: the threshold the film's temperature implies, and whether the pump is above it
@@ -170,6 +178,8 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
         **({"spot_mean_temperature_K": history.column("spot_mean_temperature_K")[-1]}
            if "spot_mean_temperature_K" in history.columns else {}),
         "probes_K": {n: history.column(f"{n}_temperature_K")[-1] for n in s["probes"]},
+        **({"steady_film_max_temperature_K": steady["film_max_temperature_K"],
+            "steady_film_mean_temperature_K": steady["film_mean_temperature_K"]} if steady else {}),
         "source": s["source"],
         "energy": {"units": _energy_units(sm),
                    "absorbed": absorbed, "stored": stored, "conducted_out": out_c, "convected_out": out_v,
@@ -286,4 +296,63 @@ def run_coupled(case, scratch, comm, progress=None, label=None):
     return summary
 
 
-RUNNERS = {"mesh": run_mesh, "thermal": run_thermal, "coupled": run_coupled}
+def run_sweep(case, scratch, comm, progress=None, label=None):
+    """Lasing duration and CW feasibility over thresholds x pump ratios by the superposition fast path:
+    one FEM step response and one steady solve, then milliseconds per point."""
+    from cqdfem import coupling, thermal
+    from cqdfem import mesh as meshlib
+    from cqdfem.lasing import threshold as thresholds
+
+    s = caselib.coupled_settings(case)
+    sw = case.sections["sweep"]
+    wall0 = time.perf_counter()
+    sm = meshlib.create(case.geometry, comm)
+
+    def new_solver():
+        return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
+                                  initial=s["initial"], convection=s["convection"], solver=s["solver"])
+
+    # the response on a grid fine enough to interpolate at any age (steps double from first_step)
+    times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"] / 2, s["max_step"])
+    response = coupling.step_response(new_solver(), times, drive=s["drive"], steady=False)
+    resistance = coupling.steady_resistance(new_solver(), s["drive"])
+    t_fem = time.perf_counter() - wall0
+    thr = dict(case.sections["threshold"])
+    durations = sw.get("durations", [s["profile"].duration])
+    rows = []
+    t1 = time.perf_counter()
+    for p_ref in sw["thresholds"]:
+        thr["at_reference"] = p_ref
+        law, _ = thresholds.from_settings(thr)
+        device = coupling.Device(s["device"].heat, law)
+        for ratio in sw["pump_ratios"]:
+            I = ratio * p_ref
+            T_ss, detail = coupling.steady_state(device, I, resistance, s["fixed_temperature"])
+            for dur in durations:
+                prof = thermal.Profile(rise_time=s["profile"].rise_time, duration=dur)
+                _, ev = coupling.run_fast(response, device, coupling.Pump(I, prof), s["initial"])
+                rows.append({"threshold_W_m2": p_ref, "pump_W_m2": I, "pump_ratio": ratio,
+                             "pump_duration_s": dur if dur is not None else float("inf"),
+                             "lasing_duration_s": ev["lasing_duration_s"] if ev["lasing_duration_s"] is not None else 0.0,
+                             "lasing_stops": ev["lasing_stop_s"] is not None and (dur is None or ev["lasing_stop_s"] < dur * (1 - 1e-9)),
+                             "runaway": ev["runaway"],
+                             "cw_steady_temperature_K": T_ss if T_ss is not None else float("nan"),
+                             "cw_lasing": bool(detail.get("lasing", False))})
+    t_points = time.perf_counter() - t1
+    summary = {"case": case.resolved(), "points": len(rows), "rows": rows,
+               "steady_resistance_K_per_W_m3": resistance,
+               "timing": {"fem_response_s": t_fem, "sweep_s": t_points,
+                          "per_point_ms": 1e3 * t_points / max(len(rows), 1)},
+               "mesh": sm.summary(), "versions": compat.versions()}
+    if comm.rank == 0:
+        output.write_csv(scratch / "sweep.csv", {k: [r[k] for r in rows] for k in rows[0]})
+        output.write_json(scratch / "summary.json", summary)
+        if case.sections["output"].get("plots", True):
+            output.plot_sweep_map(scratch / "map.png", rows, title=case.title)
+    say(comm, f"{label + ': ' if label else ''}{len(rows)} points in {t_points:.2f} s "
+              f"({1e3 * t_points / max(len(rows), 1):.1f} ms each) after a {t_fem:.1f} s FEM response; "
+              f"CW lasing at {sum(r['cw_lasing'] for r in rows)} of them")
+    return summary
+
+
+RUNNERS = {"mesh": run_mesh, "thermal": run_thermal, "coupled": run_coupled, "sweep": run_sweep}

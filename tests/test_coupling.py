@@ -113,7 +113,7 @@ def test_fold_of_a_lumped_model_at_the_analytic_critical_pump():
 
     class Lumped:
         def heat_density(self, intensity, T):
-            return c * intensity + b * math.exp((T - 295.0) / theta)
+            return c * intensity + b * np.exp((np.asarray(T) - 295.0) / theta)
 
         threshold = th.T0(1e9, T0=70.0)
 
@@ -184,3 +184,26 @@ def test_coupled_run_contract_and_two_ranks(tmp_path, cli):
     assert s1["lasing_duration_s"] == pytest.approx(s1["lasing_stop_s"] - s1["lasing_start_s"])
     assert s1["steady_state"]["temperature_K"] > 295
     assert (tmp_path / "outNone" / "lasing.png").stat().st_size > 1000
+
+
+def test_sweep_kind_writes_the_map(tmp_path, cli):
+    case = tmp_path / "sweep.toml"
+    text = COUPLED.replace('kind = "coupled"', 'kind = "sweep"').replace(
+        'coordinates = "axisymmetric"', 'coordinates = "cartesian"').replace("dimension = 2", "dimension = 1")
+    case.write_text(text + '[sweep]\nthresholds = ["5 kW/cm^2", "52 kW/cm^2"]\npump_ratios = [1.1, 2.0]\n'
+                    'durations = ["0.5 us", "1 us"]\n')
+    out = tmp_path / "out"
+    r = cli("run", case, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    rows = read_csv(out / "sweep.csv")
+    assert len(rows["threshold_W_m2"]) == 8
+    s = json.loads((out / "summary.json").read_text())
+    assert s["points"] == 8 and s["steady_resistance_K_per_W_m3"] > 0
+    # at a fixed pump/threshold ratio a lower threshold means less heat: it lases at least as long
+    for ratio in (1.1, 2.0):
+        for dur in (0.5e-6, 1e-6):
+            sel = (rows["pump_ratio"] == ratio) & (rows["pump_duration_s"] == dur)
+            low, high = rows["lasing_duration_s"][sel & (rows["threshold_W_m2"] == 5e7)], \
+                rows["lasing_duration_s"][sel & (rows["threshold_W_m2"] == 5.2e8)]
+            assert low[0] >= high[0]
+    assert (out / "map.png").stat().st_size > 1000
