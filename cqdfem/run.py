@@ -111,9 +111,7 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
     s = caselib.thermal_settings(case)
     wall0 = time.perf_counter()
     sm = meshlib.create(case.geometry, comm)
-    solver = thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
-                                initial=s["initial"], convection=s["convection"], scheme=s["scheme"],
-                                solver=s["solver"])
+    solver = heat_solver(sm, s)
     solver.add_source(s["power_density"], profile=s["profile"])
     for name, point in s["probes"].items():
         try:
@@ -214,6 +212,14 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
     return summary
 
 
+def heat_solver(sm, s):
+    """A HeatSolver with a case's boundary conditions, initial state, scheme and linear solver."""
+    from cqdfem import thermal
+
+    return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"], initial=s["initial"],
+                              convection=s["convection"], scheme=s["scheme"], solver=s["solver"])
+
+
 def _energy_units(sm):
     """What the energy totals are per: 1D models are per film area, 2D cartesian per depth."""
     if sm.mesh.topology.dim == 1:
@@ -230,12 +236,7 @@ def run_coupled(case, scratch, comm, progress=None, label=None):
     wall0 = time.perf_counter()
     sm = meshlib.create(case.geometry, comm)
 
-    def new_solver():
-        return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
-                                  initial=s["initial"], convection=s["convection"], scheme=s["scheme"],
-                                  solver=s["solver"])
-
-    solver = new_solver()
+    solver = heat_solver(sm, s)
     times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
                               breakpoints=s["profile"].breakpoints(), restarts=s["profile"].jumps(),
                               outputs=s["output_times"])
@@ -252,7 +253,7 @@ def run_coupled(case, scratch, comm, progress=None, label=None):
     solver.free()
     steady = None
     if s["steady"]:
-        unit = new_solver()
+        unit = heat_solver(sm, s)
         resistance = coupling.steady_resistance(unit, s["drive"])
         unit.free()
         T_ss, detail = coupling.steady_state(s["device"], s["pump"].intensity, resistance, s["fixed_temperature"])
@@ -308,14 +309,10 @@ def run_sweep(case, scratch, comm, progress=None, label=None):
     wall0 = time.perf_counter()
     sm = meshlib.create(case.geometry, comm)
 
-    def new_solver():
-        return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"],
-                                  initial=s["initial"], convection=s["convection"], solver=s["solver"])
-
     # the response on a grid fine enough to interpolate at any age (steps double from first_step)
     times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"] / 2, s["max_step"])
-    response = coupling.step_response(new_solver(), times, drive=s["drive"], steady=False)
-    resistance = coupling.steady_resistance(new_solver(), s["drive"])
+    response = coupling.step_response(heat_solver(sm, s), times, drive=s["drive"], steady=False)
+    resistance = coupling.steady_resistance(heat_solver(sm, s), s["drive"])
     t_fem = time.perf_counter() - wall0
     thr = dict(case.sections["threshold"])
     durations = sw.get("durations", [s["profile"].duration])
