@@ -1,0 +1,120 @@
+"""Slab waveguide modes against the exact dispersion relations and closed-form Γ."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cqdfem import case as caselib
+from cqdfem import optics
+
+LAM = 630e-9
+
+
+def three_layer(d, n_f=1.97, n_s=1.52, n_c=1.0):
+    return optics.Slab(substrate=n_s, layers=(("film", d, n_f),), cover=n_c)
+
+
+@pytest.mark.parametrize("d,n_f", [(200e-9, 1.97), (120e-9, 1.74), (300e-9, 1.74), (500e-9, 1.97)])
+def test_te_and_tm_n_eff_match_the_dispersion_relation(d, n_f):
+    s = three_layer(d, n_f)
+    te = optics.slab_modes(s, LAM, "TE")
+    if optics.tm_dispersion(1.52, n_f, 1.0, d, LAM) is None:
+        with pytest.raises(optics.CutoffError):
+            optics.slab_modes(s, LAM, "TM")
+        tm = []
+    else:
+        tm = optics.slab_modes(s, LAM, "TM")
+    for m in range(len(te)):
+        assert te[m].n_eff == pytest.approx(optics.te_dispersion(1.52, n_f, 1.0, d, LAM, m), abs=1e-6)
+    for m in range(len(tm)):
+        assert tm[m].n_eff == pytest.approx(optics.tm_dispersion(1.52, n_f, 1.0, d, LAM, m), abs=1e-6)
+    # every guided order the closed form has is found, and no other
+    n_orders = sum(optics.te_dispersion(1.52, n_f, 1.0, d, LAM, m) is not None for m in range(6))
+    assert len(te) == n_orders
+
+
+def test_te_confinement_matches_the_closed_form():
+    for d in (80e-9, 150e-9, 300e-9):
+        s = three_layer(d)
+        m = optics.slab_modes(s, LAM, "TE", n_modes=1)[0]
+        exact = optics.te_confinement(1.52, 1.97, 1.0, d, LAM, optics.te_dispersion(1.52, 1.97, 1.0, d, LAM))
+        assert m.confinement["film"] == pytest.approx(exact, abs=1e-5)
+        assert sum(m.confinement.values()) == pytest.approx(1.0, abs=1e-12)
+        assert m.power_confinement["film"] == pytest.approx(m.confinement["film"], abs=1e-12)   # TE: the same
+
+
+def test_convergence_rate_of_n_eff():
+    s = three_layer(200e-9)
+    exact = optics.te_dispersion(1.52, 1.97, 1.0, 200e-9, LAM)
+    errs = [abs(optics.slab_modes(s, LAM, "TE", n_modes=1, cells_per_layer=c)[0].n_eff - exact) for c in (4, 8, 16)]
+    rates = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert np.all(rates > 3.5), rates          # quadratic elements: eigenvalue error O(h^4)
+    assert errs[-1] < 1e-6
+
+
+def test_cutoff_thickness_and_below_cutoff_message():
+    dc = optics.te_cutoff_thickness(1.52, 1.97, 1.0, LAM)
+    assert optics.te_dispersion(1.52, 1.97, 1.0, dc * 1.01, LAM) is not None
+    assert optics.te_dispersion(1.52, 1.97, 1.0, dc * 0.99, LAM) is None
+    optics.slab_modes(three_layer(dc * 1.05), LAM, "TE", n_modes=1)
+    with pytest.raises(optics.CutoffError, match="below cutoff"):
+        optics.slab_modes(three_layer(dc * 0.95), LAM, "TE", n_modes=1)
+
+
+def te_multilayer_exact(n_sub, layers, n_cover, wavelength, guess):
+    """TE n_eff of a multilayer by the transfer matrix (independent of the FE solver)."""
+    from scipy.optimize import brentq
+
+    k0 = 2 * math.pi / wavelength
+
+    def char(n):
+        gs = k0 * math.sqrt(n * n - n_sub ** 2)
+        gc = k0 * math.sqrt(n * n - n_cover ** 2)
+        E, dE = 1.0, gs                             # decaying into the substrate
+        for d, nl in layers:
+            q2 = k0 ** 2 * (nl * nl - n * n)
+            if q2 > 0:
+                q = math.sqrt(q2)
+                E, dE = E * math.cos(q * d) + dE / q * math.sin(q * d), -E * q * math.sin(q * d) + dE * math.cos(q * d)
+            else:
+                q = math.sqrt(-q2)
+                E, dE = E * math.cosh(q * d) + dE / q * math.sinh(q * d), E * q * math.sinh(q * d) + dE * math.cosh(q * d)
+        return dE + gc * E                          # decaying into the cover
+
+    return brentq(char, guess - 2e-3, guess + 2e-3, xtol=1e-15)
+
+
+def test_multilayer_matches_the_transfer_matrix():
+    # MgF2 / SiO2 grating (effective) / CQD / spin-on glass cap under air
+    layers = (("grating", 130e-9, 1.72), ("film", 100e-9, 1.97), ("cap", 300e-9, 1.40))
+    s = optics.Slab(substrate=1.38, layers=layers, cover=1.0)
+    m = optics.slab_modes(s, 640e-9, "TE", n_modes=1)[0]
+    exact = te_multilayer_exact(1.38, [(d, n) for _, d, n in layers], 1.0, 640e-9, m.n_eff)
+    assert m.n_eff == pytest.approx(exact, abs=1e-6)
+
+
+def test_bragg_wavelength_is_self_consistent_and_invertible():
+    s = three_layer(150e-9, n_s=1.38)
+    lam, n = optics.bragg_wavelength(s, 430e-9, order=2)
+    assert lam == pytest.approx(2 * n * 430e-9 / 2, rel=1e-12)
+    assert optics.slab_modes(s, lam, "TE", n_modes=1)[0].n_eff == pytest.approx(n, abs=1e-6)
+    t = optics.thickness_for_wavelength(s, "film", 430e-9, lam)
+    assert t == pytest.approx(150e-9, rel=1e-5)
+
+
+def test_minimum_thickness_for_ase():
+    s = three_layer(100e-9, n_f=1.97)
+    g, loss = 486e2, 20e2                        # 486 /cm material gain, 20 /cm loss (assumption)
+    t = optics.minimum_thickness_for_ase(s, "film", LAM, g, loss)
+    m = optics.slab_modes(s.with_layer("film", thickness=t), LAM, "TE", n_modes=1)[0]
+    assert m.confinement["film"] * g - loss == pytest.approx(0, abs=5e-5 * g)    # Γ to ~1e-5
+    assert t > optics.te_cutoff_thickness(1.52, 1.97, 1.0, LAM)
+
+
+def test_slab_from_geometry_with_thermo_optic_shift():
+    g = caselib.load_geometry(caselib.pathlib.Path(__file__).resolve().parents[1] / "geometries" / "inorganic-glass.toml")
+    s = optics.Slab.from_geometry(g)
+    assert s.substrate == pytest.approx(1.52) and s.layers[0][2] == pytest.approx(1.97) and s.cover == 1.0
+    hot = optics.Slab.from_geometry(g, temperature=395.0)
+    assert hot.substrate == pytest.approx(1.52 + 2e-6 * 100)
