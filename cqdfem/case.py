@@ -370,6 +370,10 @@ CASE_SCHEMA = {
                 "convection": quantity("W/m^2/K", nonnegative=True),
                 "output_times": list_of(TIME), "probes": raw, "steady": boolean},
     "coupling": {"drive": choice("max", "mean"), "steady": boolean},
+    "modes": {"wavelength": LENGTH, "polarizations": list_of(choice("TE", "TM")), "count": integer(1),
+              "layer": string, "thicknesses": list_of(LENGTH), "material_gain": quantity("1/m", positive=True),
+              "loss": quantity("1/m", nonnegative=True), "period": LENGTH, "order": integer(1),
+              "target_wavelength": LENGTH, "temperature": TEMPERATURE},
     "sweep": {"thresholds": list_of(INTENSITY), "pump_ratios": list_of(number(0.0, lo_open=True)),
               "durations": list_of(TIME)},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
@@ -545,6 +549,17 @@ def _parse_case(data, path, geometry_sets=()):
         thermal_settings(case)            # validate now: `cqdfem check` must catch what `run` would
     if case.kind in ("coupled", "sweep"):
         coupled_settings(case)
+    if case.kind == "modes":
+        m = case.sections["modes"]
+        if "wavelength" not in m:
+            raise InputError("missing (required for a modes run)", "modes.wavelength")
+        if "layer" in m:
+            try:
+                geometry.layer(m["layer"])
+            except KeyError:
+                raise InputError(f"no layer named {m['layer']!r} in the geometry", "modes.layer") from None
+        if ("material_gain" in m) != ("loss" in m):
+            raise InputError("the minimum thickness for ASE needs both material_gain and loss", "modes.loss")
     if case.kind == "sweep":
         for k in ("thresholds", "pump_ratios"):
             if k not in case.sections["sweep"]:

@@ -255,6 +255,21 @@ def cmd_kinetics(args):
     return 0
 
 
+def cmd_modes(args):
+    from cqdfem import run
+    from cqdfem import units
+
+    case, geometry = load_any(args.geometry, args.set)
+    lam = units.parse(args.wavelength, "m", "--wavelength")
+    T = units.parse(args.temperature, "K", "--temperature") if args.temperature else None
+    slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T)
+    if args.json:
+        say(json.dumps({"wavelength_m": lam, "modes": modes, "messages": messages}, indent=2))
+    elif _rank() == 0:
+        run.print_modes(modes, messages, lam)
+    return 0
+
+
 def cmd_info(args):
     from cqdfem import compat
 
@@ -292,6 +307,15 @@ def parser():
     r.add_argument("--set", **sets)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
+    md = sub.add_parser("modes", help="guided modes (n_eff, confinement) of a geometry's film stack")
+    md.add_argument("geometry")
+    md.add_argument("--wavelength", required=True, help="e.g. 630nm")
+    md.add_argument("--polarization", action="append", choices=("TE", "TM"), default=None)
+    md.add_argument("--count", type=int, default=4, help="modes per polarization")
+    md.add_argument("--temperature", help="film stack temperature (dn/dT shifts), e.g. '340 K'")
+    md.add_argument("--json", action="store_true")
+    md.add_argument("--set", **sets)
+    md.set_defaults(func=cmd_modes)
     g = sub.add_parser("gain", help="ensemble gain threshold <N>_th from degeneracies and doping")
     g.add_argument("--ge", type=int, default=2, help="electron degeneracy (2 for CdSe 1S)")
     g.add_argument("--gh", type=int, default=4, help="hole degeneracy (4 for CdSe 1S)")

@@ -174,6 +174,27 @@ def plot_sweep_maps(path, maps, title=""):
     plt.close(fig)
 
 
+def plot_confinement(path, series, title=""):
+    """Γ vs layer thickness; ``series`` = [(label, thicknesses m, Γ)]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), dpi=120)
+    for label, t, g in series:
+        ax.plot(np.asarray(t) * 1e9, g, label=label)
+    ax.set_xlabel("film thickness (nm)")
+    ax.set_ylabel("confinement factor Γ (TE0)")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib

@@ -17,7 +17,7 @@ from cqdfem import case as caselib
 from cqdfem import compat, output
 from cqdfem.errors import InputError
 
-SOLVER_KINDS = ("mesh", "thermal", "coupled", "sweep")
+SOLVER_KINDS = ("mesh", "thermal", "coupled", "sweep", "modes")
 
 
 def say(comm, *args):
@@ -66,7 +66,7 @@ def run_case(case, outdir, comm=None, progress=None):
 
 
 def _run_variants(case, scratch, comm, progress):
-    rows, series = [], []
+    rows, series, gamma_series = [], [], []
     for label, vcase in case.variants:
         say(comm, f"--- variant: {label}")
         sub = scratch / slug(label)
@@ -75,12 +75,17 @@ def _run_variants(case, scratch, comm, progress):
         comm.barrier()
         s = RUNNERS[vcase.kind](vcase, sub, comm, progress, label=label)
         rows.append({"label": label, "directory": slug(label),
-                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s")) or k in ("source", "runaway", "steady_state", "rows")}})
-        if "series" in s:
+                     **{k: v for k, v in s.items() if k.endswith(("_K", "_s", "_m")) or k in ("source", "runaway", "steady_state", "rows", "modes")}})
+        if "series" in s and vcase.kind == "modes":
+            gamma_series.append((label, s["series"]))
+        elif "series" in s:
             series.append((label, *s["series"]))
     summary = {"case": case.resolved(), "variants": rows, "versions": compat.versions()}
     if comm.rank == 0:
         output.write_json(scratch / "summary.json", summary)
+        gammas = [(lab, *ser) for lab, ser in gamma_series]
+        if gammas and case.sections["output"].get("plots", True):
+            output.plot_confinement(scratch / "confinement.png", gammas, title=case.title)
         maps = [(r["label"], r["rows"]) for r in rows if r.get("rows")]
         if maps and case.sections["output"].get("plots", True):
             output.plot_sweep_maps(scratch / "map.png", maps, title=case.title)
@@ -352,4 +357,77 @@ def run_sweep(case, scratch, comm, progress=None, label=None):
     return summary
 
 
-RUNNERS = {"mesh": run_mesh, "thermal": run_thermal, "coupled": run_coupled, "sweep": run_sweep}
+def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temperature=None):
+    """(modes as dicts, messages) of the geometry's slab at ``wavelength``."""
+    from cqdfem import optics
+
+    try:
+        slab = optics.Slab.from_geometry(geometry, temperature=temperature)
+    except ValueError as e:
+        raise InputError(str(e), "layers", geometry.path) from None
+    modes, messages = [], []
+    for pol in polarizations:
+        try:
+            modes += [m.describe() for m in optics.slab_modes(slab, wavelength, pol, n_modes=count)]
+        except optics.CutoffError as e:
+            messages.append(str(e))
+    return slab, modes, messages
+
+
+def print_modes(modes, messages, wavelength):
+    say_all = print
+    say_all(f"guided modes at {wavelength * 1e9:.4g} nm (confinement: |E|^2 fraction per layer)")
+    for m in modes:
+        conf = ", ".join(f"{k} {v:.4f}" for k, v in m["confinement"].items() if v > 1e-4)
+        say_all(f"  {m['polarization']}{m['order']}  n_eff = {m['n_eff']:.6f}   {conf}")
+    for msg in messages:
+        say_all(f"  {msg}")
+
+
+def run_modes(case, scratch, comm, progress=None, label=None):
+    """Slab modes, optional thickness sweep, minimum thickness for ASE and DFB Bragg wavelength."""
+    from cqdfem import optics
+
+    m = case.sections["modes"]
+    lam = m["wavelength"]
+    layer = m.get("layer", case.geometry.active.name if case.geometry.active else None)
+    slab, modes, messages = mode_table(case.geometry, lam, tuple(m.get("polarizations", ["TE", "TM"])),
+                                       m.get("count", 4), m.get("temperature"))
+    summary = {"case": case.resolved(), "wavelength_m": lam, "modes": modes, "messages": messages}
+    if comm.rank == 0:
+        print_modes(modes, messages, lam)
+    if "thicknesses" in m:
+        rows = optics.confinement_sweep(slab, layer, m["thicknesses"], lam)
+        summary["sweep"] = {"layer": layer, "thickness_m": [r[0] for r in rows], "n_eff": [r[1] for r in rows],
+                            "confinement": [r[2] for r in rows]}
+        summary["series"] = ([r[0] for r in rows], [r[2] for r in rows])
+    if "material_gain" in m:
+        t_min = optics.minimum_thickness_for_ase(slab, layer, lam, m["material_gain"], m["loss"])
+        summary["minimum_thickness_for_ase_m"] = t_min
+        say(comm, f"minimum {layer} thickness for ASE (Γ g = α_i): "
+                  + (f"{t_min * 1e9:.1f} nm" if t_min else "none below 2 um"))
+    if "period" in m:
+        order = m.get("order", 2)
+        lam_b, n_b = optics.bragg_wavelength(slab, m["period"], order, guess=lam)
+        summary.update(bragg_wavelength_m=lam_b, bragg_n_eff=n_b, bragg_order=order)
+        say(comm, f"Bragg wavelength (order {order}, period {m['period'] * 1e9:.4g} nm): {lam_b * 1e9:.3f} nm, "
+                  f"n_eff = {n_b:.5f}")
+        if "target_wavelength" in m:
+            t = optics.thickness_for_wavelength(slab, layer, m["period"], m["target_wavelength"], order)
+            summary["thickness_for_target_m"] = t
+            say(comm, f"{layer} thickness for {m['target_wavelength'] * 1e9:.4g} nm: "
+                      + (f"{t * 1e9:.2f} nm" if t else "none between 20 nm and 1 um"))
+    if comm.rank == 0:
+        output.write_json(scratch / "summary.json", {k: v for k, v in summary.items() if k != "series"})
+        if "sweep" in summary:
+            sw = summary["sweep"]
+            output.write_csv(scratch / "confinement.csv", {"thickness_m": sw["thickness_m"], "n_eff": sw["n_eff"],
+                                                            "confinement": sw["confinement"]})
+            if case.sections["output"].get("plots", True):
+                output.plot_confinement(scratch / "confinement.png", [(label or layer, *summary["series"])],
+                                        title=case.title)
+    return summary
+
+
+RUNNERS = {"mesh": run_mesh, "thermal": run_thermal, "coupled": run_coupled, "sweep": run_sweep,
+           "modes": run_modes}

@@ -118,3 +118,36 @@ def test_slab_from_geometry_with_thermo_optic_shift():
     assert s.substrate == pytest.approx(1.52) and s.layers[0][2] == pytest.approx(1.97) and s.cover == 1.0
     hot = optics.Slab.from_geometry(g, temperature=395.0)
     assert hot.substrate == pytest.approx(1.52 + 2e-6 * 100)
+
+
+def test_cli_modes_table_and_json(cli):
+    import json
+
+    r = cli("modes", "geometries/inorganic-glass.toml", "--wavelength", "630nm", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    te0 = next(m for m in out["modes"] if m["polarization"] == "TE" and m["order"] == 0)
+    exact = optics.te_dispersion(1.52, 1.97, 1.0, 120e-9, LAM)
+    assert te0["n_eff"] == pytest.approx(exact, abs=1e-6)
+    assert te0["confinement"]["film"] == pytest.approx(optics.te_confinement(1.52, 1.97, 1.0, 120e-9, LAM, exact), abs=1e-5)
+    r = cli("modes", "geometries/inorganic-glass.toml", "--wavelength", "630nm", "--set", "layers[1].thickness='30 nm'")
+    assert r.returncode == 0 and "below cutoff" in r.stdout
+    r = cli("modes", "geometries/inorganic-glass.toml", "--wavelength", "-630nm")
+    assert r.returncode == 2 and "--wavelength" in r.stderr
+
+
+def test_modes_case_sweep_minimum_thickness_and_bragg(cli, tmp_path):
+    import json
+
+    out = tmp_path / "s1b"
+    r = cli("run", "cases/figS1b-minimum-thickness.toml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    t_in, t_org = (v["minimum_thickness_for_ase_m"] for v in s["variants"])
+    assert 40e-9 < t_in < t_org < 200e-9          # the lower-index film needs a thicker layer
+    out = tmp_path / "dfb"
+    r = cli("run", "cases/dfb-bragg.toml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert s["bragg_wavelength_m"] == pytest.approx(2 * s["bragg_n_eff"] * 430e-9 / 2, rel=1e-9)
+    assert s["modes"][0]["polarization"] == "TE" and set(s["modes"][0]["confinement"]) >= {"grating", "film", "cap"}
