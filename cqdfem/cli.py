@@ -103,9 +103,8 @@ def cmd_run(args):
 
 
 def _quantity(text, unit, key):
-    from cqdfem import units
-
-    return units.parse(text, unit, key)
+    """A positive quantity from the command line (bad input: exit 2 naming the option)."""
+    return caselib.quantity(unit, positive=True)(text, key)
 
 
 def cmd_gain(args):
@@ -257,11 +256,10 @@ def cmd_kinetics(args):
 
 def cmd_modes(args):
     from cqdfem import run
-    from cqdfem import units
 
     case, geometry = load_any(args.geometry, args.set)
-    lam = units.parse(args.wavelength, "m", "--wavelength")
-    T = units.parse(args.temperature, "K", "--temperature") if args.temperature else None
+    lam = caselib.quantity("m", positive=True)(args.wavelength, "--wavelength")
+    T = caselib.quantity("K", positive=True)(args.temperature, "--temperature") if args.temperature else None
     slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T)
     if args.json:
         say(json.dumps({"wavelength_m": lam, "modes": modes, "messages": messages}, indent=2))
