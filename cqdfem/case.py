@@ -545,10 +545,11 @@ def _parse_case(data, path, geometry_sets=()):
     out.setdefault("directory", str(pathlib.Path("results") / path.stem))
     case = Case(path=path, title=data.get("title", path.stem), kind=data.get("kind", "mesh"),
                 geometry=geometry, sections=sections, raw=data)
-    if case.kind in ("thermal", "coupled", "sweep"):
-        thermal_settings(case)            # validate now: `cqdfem check` must catch what `run` would
+    # validate now: `cqdfem check` must catch what `run` would
     if case.kind in ("coupled", "sweep"):
-        coupled_settings(case)
+        coupled_settings(case)            # includes thermal_settings
+    elif case.kind == "thermal":
+        thermal_settings(case)
     if case.kind == "modes":
         m = case.sections["modes"]
         if "wavelength" not in m:

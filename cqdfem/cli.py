@@ -182,9 +182,9 @@ def cmd_threshold(args):
         output.plot_threshold(args.plot, Tp, law(Tp), pump=out.get("pump_W_m2"),
                               points=settings.get("fit"), p_ref=law.p_ref)
     if args.json:
-        say(json.dumps(output._jsonable(out), indent=2))
+        say(json.dumps(output.jsonable(out), indent=2))
         return 0
-    say(f"law: {json.dumps(output._jsonable(law.describe()))}")
+    say(f"law: {json.dumps(output.jsonable(law.describe()))}")
     if fit:
         say(f"fitted {fit.parameter} = {fit.value:.6g} (rms of ln ratio {fit.rms_log:.2e})")
     say(f"  {'T (K)':>8} {'P_th (kW/cm^2)':>15} {'ratio':>8}")
@@ -211,11 +211,11 @@ def cmd_kinetics(args):
         ks, pump = case.sections["kinetics"], case.sections["pump"]
     opt = lambda name, unit, key, default: (_quantity(getattr(args, name), unit, key)        # noqa: E731
                                             if getattr(args, name) is not None else ks.get(key, default))
+    lam = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
     if args.generation or "generation" in ks:
         G = opt("generation", "1/s", "generation", None)
     else:
         I = _quantity(args.intensity, "W/m^2", "--intensity") if args.intensity else pump.get("intensity", 5e8)
-        lam = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
         G = opt("cross_section", "m^2", "cross_section", 1e-18) * I / gain.photon_energy(lam)
     try:
         dots = kinetics.Dots(generation=G, auger_lifetime=opt("auger_lifetime", "s", "auger_lifetime", 700e-12),
@@ -232,8 +232,7 @@ def cmd_kinetics(args):
            "plqy_under_pump": shares["radiative"]}
     from cqdfem.lasing.heat import HeatModel
 
-    lam_p = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
-    model = HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1.0, pump_wavelength=lam_p)
+    model = HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1.0, pump_wavelength=lam)
     out["heat_fraction"] = float(model.heat_fraction())
     if args.monte_carlo:
         mc = kinetics.monte_carlo(dots, _quantity(args.end_time, "s", "--end-time"), args.time_step * 1e-12,
@@ -242,7 +241,7 @@ def cmd_kinetics(args):
     if args.json:
         from cqdfem import output
 
-        say(json.dumps(output._jsonable(out), indent=2))
+        say(json.dumps(output.jsonable(out), indent=2))
         return 0
     say(f"G = {G:.4g} absorptions per dot per s; steady <N> = {out['mean_excitons']:.3f}, "
         f"reached in ~{out['relaxation_time_s'] * 1e9:.2f} ns (slowest time constant)")

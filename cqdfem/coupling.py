@@ -85,10 +85,10 @@ def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=No
     """
     key = _drive_key(drive)
     fb = _Feedback(device, pump, solver.T_initial)
-    solver.add_load(solver.v * solver.w * solver._region_measure(_heated_region(solver)), fb, name="feedback")
+    solver.add_source(1.0, profile=fb, name="feedback")      # W/m³ per unit of the feedback's value
 
     def step(i, n, t):
-        fb.T = solver.measure(t)[key]
+        fb.T = solver.latest[key]
         if on_step:
             on_step(i, n, t)
 
@@ -97,11 +97,6 @@ def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=No
     t = np.asarray(cols["time_s"])
     T = np.asarray(cols[key])
     return _finish(cols, t, T, device, pump)
-
-
-def _heated_region(solver):
-    film = solver.sm.geometry.active
-    return f"{film.name}.spot" if f"{film.name}.spot" in solver.sm.regions else film.name
 
 
 def _finish(cols, t, T, device, pump):
@@ -182,20 +177,22 @@ def step_response(solver, times, drive="centre", steady=True):
     """R(t) of the FEM ``solver`` (no sources of its own) to a unit heat density switched on at t=0."""
     key = _drive_key(drive)
     # a large unit: the rise must stand well clear of T_fixed's rounding (295 K + 1e-16 K is 295 K)
-    solver.add_load(UNIT * solver.v * solver.w * solver._region_measure(_heated_region(solver)), lambda t: 1.0,
-                    name="unit")
+    solver.add_source(UNIT, name="unit")
     h = solver.run(times, energy=False)
     rise = (h.column(key) - solver.T_fixed) / UNIT
-    ss = steady_resistance(solver, drive) if steady else None
+    ss = _steady_rise(solver, key) if steady else None
     return StepResponse(np.asarray(h.column("time_s")), rise, ss)
 
 
 def steady_resistance(solver, drive="max"):
-    """Steady drive-temperature rise per W/m³ of heat in the film (``solver``'s loads: one unit)."""
-    if not any(name == "unit" for *_, name in solver._loads):
-        solver.add_load(UNIT * solver.v * solver.w * solver._region_measure(_heated_region(solver)), name="unit")
+    """Steady drive-temperature rise per W/m³ of heat in the film (``solver`` without sources)."""
+    solver.add_source(UNIT, name="unit")
+    return _steady_rise(solver, _drive_key(drive))
+
+
+def _steady_rise(solver, key):
     solver.steady()
-    return (solver.measure(0.0)[_drive_key(drive)] - solver.T_fixed) / UNIT
+    return (solver.measure(0.0)[key] - solver.T_fixed) / UNIT
 
 
 def run_fast(response, device, pump, T0=295.0):

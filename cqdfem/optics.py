@@ -23,7 +23,6 @@ import math
 import numpy as np
 
 SEMI_INFINITE = 10e-6      # a bottom layer thicker than this is a semi-infinite substrate
-TAIL_TOL = 1e-6            # |field| at a window's end relative to its maximum
 
 
 class CutoffError(ValueError):
@@ -168,8 +167,8 @@ def _layer_integrals(nodes, reg, u, weight):
 def slab_modes(slab, wavelength, polarization="TE", n_modes=4, window=None, cells_per_layer=16):
     """Guided modes (highest n_eff first); raises :class:`CutoffError` if there are none.
 
-    ``window`` (m, m): substrate and cover lengths kept; default from the slowest possible decay,
-    grown until every returned mode's tail has decayed below TAIL_TOL.
+    ``window`` (m, m): substrate and cover lengths kept; grown until each holds 20 decay lengths of
+    the least confined returned mode (capped at 500 wavelengths).
     """
     if polarization not in ("TE", "TM"):
         raise ValueError("polarization must be 'TE' or 'TM'")

@@ -40,23 +40,24 @@ def read_csv(path):
 
 def write_json(path, obj):
     with open(path, "w") as f:
-        json.dump(_jsonable(obj), f, indent=2)
+        json.dump(jsonable(obj), f, indent=2)
         f.write("\n")
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """Numpy scalars/arrays and dataclasses to plain JSON values (non-finite floats to null)."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         return None if not math.isfinite(obj) else float(obj)
     if isinstance(obj, np.integer):
         return int(obj)
     if hasattr(obj, "__dataclass_fields__"):
-        return {k: _jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
+        return {k: jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
     return obj
 
 

@@ -132,10 +132,7 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
         times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
                                   breakpoints=solver.breakpoints(), restarts=solver.restarts(),
                                   outputs=s["output_times"])
-    fields = case.sections["output"].get("fields", True)
-    writer = output.FieldWriter(scratch, solver) if fields else None
-    bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
-                          enabled=None if progress is None else (progress and comm.rank == 0))
+    writer, bar = _writer_and_progress(case, scratch, solver, s, comm, progress, label)
     try:
         history = solver.run(times, outputs=s["output_times"], on_output=writer, on_step=bar, adaptive=adaptive)
     finally:
@@ -217,6 +214,14 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
     return summary
 
 
+def _writer_and_progress(case, scratch, solver, s, comm, progress, label):
+    """The XDMF field writer (unless output.fields = false) and the progress bar of a transient run."""
+    writer = output.FieldWriter(scratch, solver) if case.sections["output"].get("fields", True) else None
+    bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
+                          enabled=None if progress is None else (progress and comm.rank == 0))
+    return writer, bar
+
+
 def heat_solver(sm, s):
     """A HeatSolver with a case's boundary conditions, initial state, scheme and linear solver."""
     from cqdfem import thermal
@@ -245,9 +250,7 @@ def run_coupled(case, scratch, comm, progress=None, label=None):
     times = thermal.time_grid(s["end_time"], s["first_step"], s["step_ratio"], s["max_step"],
                               breakpoints=s["profile"].breakpoints(), restarts=s["profile"].jumps(),
                               outputs=s["output_times"])
-    writer = output.FieldWriter(scratch, solver) if case.sections["output"].get("fields", True) else None
-    bar = output.Progress(s["end_time"], label=f"{label}: " if label else "", rank=comm.rank,
-                          enabled=None if progress is None else (progress and comm.rank == 0))
+    writer, bar = _writer_and_progress(case, scratch, solver, s, comm, progress, label)
     try:
         cols, ev = coupling.run_fem(solver, s["device"], s["pump"], times, drive=s["drive"], on_step=bar,
                                     on_output=writer, outputs=s["output_times"])
@@ -375,13 +378,12 @@ def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temper
 
 
 def print_modes(modes, messages, wavelength):
-    say_all = print
-    say_all(f"guided modes at {wavelength * 1e9:.4g} nm (confinement: |E|^2 fraction per layer)")
+    print(f"guided modes at {wavelength * 1e9:.4g} nm (confinement: |E|^2 fraction per layer)")
     for m in modes:
         conf = ", ".join(f"{k} {v:.4f}" for k, v in m["confinement"].items() if v > 1e-4)
-        say_all(f"  {m['polarization']}{m['order']}  n_eff = {m['n_eff']:.6f}   {conf}")
+        print(f"  {m['polarization']}{m['order']}  n_eff = {m['n_eff']:.6f}   {conf}")
     for msg in messages:
-        say_all(f"  {msg}")
+        print(f"  {msg}")
 
 
 def run_modes(case, scratch, comm, progress=None, label=None):

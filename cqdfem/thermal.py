@@ -168,13 +168,6 @@ class History:
     def column(self, name):
         return np.asarray(self.columns[name])
 
-    @property
-    def names(self):
-        return list(self.columns)
-
-    def rows(self):
-        return zip(*self.columns.values())
-
 
 class HeatSolver:
     """ρc ∂T/∂t = ∇·(k∇T) + Q on a :class:`cqdfem.mesh.StackMesh`.
@@ -540,7 +533,9 @@ class HeatSolver:
         return stored, out, conv
 
     def absorbed_energy(self, t):
-        return sum(power * float(prof.integral(t)) for _, prof, power, _ in self._loads if power is not None)
+        """∫ source power dt (J); NaN when a source's profile has no exact integral (a feedback)."""
+        return sum(power * (float(prof.integral(t)) if hasattr(prof, "integral") else math.nan)
+                   for _, prof, power, _ in self._loads if power is not None)
 
     def source_power(self, t):
         return sum(power * float(prof(t)) for _, prof, power, _ in self._loads if power is not None)
@@ -571,7 +566,8 @@ class HeatSolver:
         def record(t):
             nonlocal prev_powers, out_conducted, out_convected
             cols["time_s"].append(t)
-            for k, val in self.measure(t).items():
+            self.latest = self.measure(t)        # for on_step callbacks: measured once per step
+            for k, val in self.latest.items():
                 cols.setdefault(k, []).append(val)
             if energy:
                 stored, p_out, p_conv = self.energies()
