@@ -90,9 +90,13 @@ class Mode:
                 "confinement_definition": "field: integral of |E|^2 over the layer / over all (TE: E_x, TM: E_y)"}
 
 
-def _mesh(slab, wavelength, window, cells_per_layer=8, growth=1.3):
-    """Nodes (P1 vertices) and per-element (index, region) through the windows and layers."""
-    h_max = wavelength / (1.5 * cells_per_layer * slab.n_max)   # refined together with the layers
+def _mesh(slab, wavelength, window, cells_per_layer=8, growth=1.3, h_max=None):
+    """Nodes (P1 vertices) and per-element (index, region) through the windows and layers.
+
+    ``h_max``: the largest element within 4 wavelengths of the stack (default: refined together with
+    the layers, λ / (1.5 cells_per_layer n_max)).
+    """
+    h_max = h_max or wavelength / (1.5 * cells_per_layer * slab.n_max)
     bounds, regions, sizes = [], [], []
     y = 0.0
     for name, t, n in slab.layers:

@@ -520,6 +520,27 @@ class HeatSolver:
             out[f"{name}_temperature_K"] = self.comm.allreduce(local, op=MPI.SUM) + self.T_fixed
         return out
 
+    def sample(self, points):
+        """Temperatures (K) at ``points`` (m, shape (n, dim)), the same array on every rank.
+
+        Collective: every rank passes the same points. A point outside the model raises ValueError.
+        """
+        from mpi4py import MPI
+
+        pts = np.zeros((len(points), 3))
+        pts[:, :np.shape(points)[1]] = points
+        cells = locate_many(self.sm.mesh, pts)
+        mine = cells >= 0
+        local = np.zeros(len(pts))
+        if mine.any():
+            local[mine] = self.u.eval(pts[mine], cells[mine]).ravel()
+        found = self.comm.allreduce(mine.astype(np.int32), op=MPI.SUM)
+        if (found == 0).any():
+            raise ValueError(f"{int((found == 0).sum())} sample points are outside the thermal model, e.g. "
+                             f"{tuple(pts[np.argmin(found)])} m")
+        # a point on a partition boundary is owned by several ranks: average them
+        return self.comm.allreduce(local, op=MPI.SUM) / found + self.T_fixed
+
     def energies(self):
         """(stored energy J, conducted-out power W, convected-out power W) at the current state."""
         from dolfinx import fem
@@ -728,7 +749,13 @@ class _AdaptivePlan:
 
 
 def locate(mesh, point, tol=1e-9):
-    """An owned cell of this rank containing ``point`` (by barycentric coordinates), or None.
+    """An owned cell of this rank containing ``point`` (by barycentric coordinates), or None."""
+    c = locate_many(mesh, np.asarray(point, dtype=float).reshape(1, 3), tol)[0]
+    return int(c) if c >= 0 else None
+
+
+def locate_many(mesh, points, tol=1e-9):
+    """For each point (shape (n, 3)), an owned cell of this rank containing it, or -1.
 
     DOLFINx's compute_colliding_cells accepts points within an absolute distance tolerance that is
     as large as our cells (sub-micrometre cells in metres), so the bounding-box candidates are
@@ -738,12 +765,18 @@ def locate(mesh, point, tol=1e-9):
 
     tdim = mesh.topology.dim
     tree = dgeo.bb_tree(mesh, tdim)
-    cand = dgeo.compute_collisions_points(tree, np.asarray(point, dtype=float).reshape(1, 3)).links(0)
+    points = np.ascontiguousarray(points, dtype=float)
+    coll = dgeo.compute_collisions_points(tree, points)
     n_owned = mesh.topology.index_map(tdim).size_local
     x, dofmap = mesh.geometry.x, compat.geometry_dofmap(mesh)
-    for c in cand[cand < n_owned]:
-        X = x[dofmap[c][:tdim + 1], :tdim]
-        lam = np.linalg.solve((X[1:] - X[0]).T, np.asarray(point)[:tdim] - X[0])
-        if min(lam.min(), 1 - lam.sum()) >= -tol:
-            return int(c)
-    return None
+    out = np.full(len(points), -1, dtype=np.int32)
+    for i in range(len(points)):
+        for c in coll.links(i):
+            if c >= n_owned:
+                continue
+            X = x[dofmap[c][:tdim + 1], :tdim]
+            lam = np.linalg.solve((X[1:] - X[0]).T, points[i, :tdim] - X[0])
+            if min(lam.min(), 1 - lam.sum()) >= -tol:
+                out[i] = c
+                break
+    return out

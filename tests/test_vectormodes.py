@@ -1,0 +1,201 @@
+"""2D full-vector mode solver (cqdfem.vectormodes) against exact answers.
+
+References: the three-layer slab dispersion relations (a laterally uniform film in a box whose side
+walls admit the x-independent mode), the half-loaded rectangular metal waveguide (Harrington's LSE/LSM
+transcendental equations, the DOLFINx demo's benchmark, derived again here) and the 1/w² approach of a
+wide ridge to its slab.
+"""
+import math
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+from scipy.optimize import brentq
+
+from cqdfem import optics, vectormodes as vm
+
+LAM = 630e-9
+SLAB = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
+
+# half-loaded guide (units arbitrary; the solver only sees k0·lengths): width A, height B, ε_d below D
+A, B, EPS_D = 1.0, 0.45, 2.45
+D = 0.5 * B
+
+
+def _ky_terms(kz, m, k0, tm):
+    """k_y cot(k_y L) (LSE) or k_y tan(k_y L)/ε (LSM) summed over the two layers, real for any k_y²."""
+    kx = m * math.pi / A
+    total = 0.0
+    for eps, L in ((EPS_D, D), (1.0, B - D)):
+        ky2 = k0 ** 2 * eps - kx ** 2 - kz ** 2
+        k = math.sqrt(abs(ky2))
+        if tm:
+            total += (k * math.tan(k * L) if ky2 > 0 else -k * math.tanh(k * L)) / eps
+        else:
+            total += k / math.tan(k * L) if ky2 > 0 else k / math.tanh(k * L)
+    return total
+
+
+def half_loaded_exact(wavelength, modes=5):
+    """n_eff = k_z/k0 of every propagating LSE (TE^y, lateral order m >= 0: E ∝ cos(mπx/a) x̂ for m = 0)
+    and LSM (TM^y, m >= 1) mode up to lateral order ``modes``."""
+    k0 = 2 * math.pi / wavelength
+    out = []
+    for m in range(0, modes + 1):
+        for tm in (False, True) if m else (False,):
+            g = np.linspace(1e-9, k0 * math.sqrt(EPS_D) * (1 - 1e-12), 40001)
+            v = np.array([_ky_terms(x, m, k0, tm) for x in g])
+            for i in np.nonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0]:
+                if abs(v[i] - v[i + 1]) < 10 * k0:          # a root, not a pole of tan/cot
+                    out.append(brentq(_ky_terms, g[i], g[i + 1], args=(m, k0, tm), xtol=1e-15) / k0)
+    return sorted(out, reverse=True)
+
+
+def half_loaded(nx, wavelength, comm=MPI.COMM_WORLD):
+    ny = int(round(nx * B / A / 2))
+    y = np.concatenate([np.linspace(0, D, ny + 1), np.linspace(D, B, ny + 1)[1:]])
+    return vm.rectangle(comm, np.linspace(0, A, nx + 1), y, ["dielectric", "vacuum"], [math.sqrt(EPS_D), 1.0],
+                        lambda x, y: np.where(y < D, 0, 1), wavelength)
+
+
+@pytest.mark.mpi
+def test_slab_limit_te_matches_dispersion_relation_and_confinement():
+    exact = optics.te_dispersion(1.52, 1.97, 1.0, 200e-9, LAM)
+    sec = vm.from_slab(SLAB, LAM, symmetry="pec", side_wall="pec")
+    res = vm.vector_modes(sec, count=1)
+    m = res.modes[0]
+    assert m.polarization == "TE" and m.te_fraction > 0.9999
+    assert abs(m.n_eff - exact) < 1e-6
+    gamma = optics.te_confinement(1.52, 1.97, 1.0, 200e-9, LAM, exact)
+    assert abs(m.confinement["film"] - gamma) < 1e-5
+    assert abs(m.power_confinement["film"] - gamma) < 1e-5       # TE: power and |E|² shares agree
+    assert m.wall_fraction < 1e-6 and not res.warnings
+    assert m.residual < 1e-8
+
+
+@pytest.mark.mpi
+def test_slab_limit_tm_matches_dispersion_relation():
+    exact = optics.tm_dispersion(1.52, 1.97, 1.0, 200e-9, LAM)
+    sec = vm.from_slab(SLAB, LAM, symmetry="pmc", side_wall="pmc")
+    tm = [m for m in vm.vector_modes(sec, count=3).modes if m.polarization == "TM"]
+    assert abs(tm[0].n_eff - exact) < 1e-6
+    assert tm[0].te_fraction < 1e-6
+    slab_tm = optics.slab_modes(SLAB, LAM, "TM", n_modes=1)[0]
+    # TM: E has a z component and E_y jumps, so |E|² and power shares differ; both follow the slab
+    assert abs(tm[0].power_confinement["film"] - slab_tm.power_confinement["film"]) < 1e-4
+
+
+@pytest.mark.mpi
+def test_half_loaded_waveguide_all_modes_and_serial_equals_parallel():
+    lam = B / 0.6                       # several LSE and LSM modes propagate
+    exact = half_loaded_exact(lam)
+    assert len(exact) >= 4
+    res = vm.vector_modes(half_loaded(40, lam), count=len(exact) + 2, guided_only=False)
+    got = [m.n_eff for m in res.modes]
+    assert len(got) == len(exact)                           # none missing, none spurious
+    assert np.allclose(got, exact, atol=2e-6)
+    assert {r.reason for r in res.rejected} <= {"static", "evanescent", "complex"}
+    # the same problem on this rank alone
+    alone = vm.vector_modes(half_loaded(40, lam, MPI.COMM_SELF), count=len(exact) + 2, guided_only=False)
+    assert np.allclose([m.n_eff for m in alone.modes], got, rtol=0, atol=1e-10)
+    for a, b in zip(alone.modes, res.modes):
+        assert abs(a.confinement["dielectric"] - b.confinement["dielectric"]) < 1e-8
+
+
+@pytest.mark.parametrize("degree, order", [(1, 2.0), (2, 4.0)])
+def test_half_loaded_convergence_rate(degree, order):
+    lam = B / 0.2                       # the demo's single LSM mode
+    exact = half_loaded_exact(lam)[0]
+    err = [abs(vm.vector_modes(half_loaded(nx, lam), count=1, degree=degree, guided_only=False).modes[0].n_eff
+               - exact) for nx in (10, 20)]
+    rate = math.log2(err[0] / err[1])
+    assert abs(rate - order) < 0.4, (err, rate)
+
+
+def test_nodal_elements_would_return_spurious_modes():
+    """The same eigenproblem with Lagrange (nodal) elements for e_t: a crowd of modes above the only
+    physical one; the N1curl solver returns exactly that one."""
+    import ufl
+    from basix.ufl import element, mixed_element
+    from dolfinx import fem
+    from slepc4py import SLEPc
+
+    from cqdfem import compat
+
+    lam = B / 0.2
+    exact = half_loaded_exact(lam)
+    assert len(exact) == 1
+    sec = half_loaded(20, lam)
+    mesh = sec.mesh
+    V = fem.functionspace(mesh, mixed_element([element("Lagrange", mesh.basix_cell(), 2, shape=(2,)),
+                                               element("Lagrange", mesh.basix_cell(), 2)]))
+    eps = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+    eps.x.array[vm._cell_dofs(eps.function_space)] = sec.permittivity()
+    et, ez = ufl.TrialFunctions(V)
+    vt, vz = ufl.TestFunctions(V)
+    bcs = vm._pec_conditions(sec, V)
+    Amat = compat.assemble_matrix(fem.form((ufl.inner(ufl.curl(et), ufl.curl(vt)) - eps * ufl.inner(et, vt)) * ufl.dx),
+                                  bcs, 1.0)
+    Bmat = compat.assemble_matrix(fem.form((ufl.inner(et + ufl.grad(ez), vt + ufl.grad(vz)) - eps * ez * vz) * ufl.dx),
+                                  bcs, 0.0)
+    E = SLEPc.EPS().create(mesh.comm)
+    E.setOperators(Amat, Bmat)
+    E.setProblemType(SLEPc.EPS.ProblemType.GNHEP)
+    E.setDimensions(nev=8)
+    E.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_REAL)
+    E.setTarget(-EPS_D * (1 + 1e-6))
+    st = E.getST()
+    st.setType("sinvert")
+    st.getKSP().setType("preonly")
+    st.getKSP().getPC().setType("lu")
+    st.getKSP().getPC().setFactorSolverType("mumps")
+    E.solve()
+    nodal = [-E.getEigenvalue(i).real for i in range(E.getConverged())]
+    spurious = [n2 for n2 in nodal if n2 > exact[0] ** 2 + 0.01 and E.computeError(0) < 1e-8]
+    assert len(spurious) >= 5
+    ours = vm.vector_modes(sec, count=8, guided_only=False).modes
+    assert [round(m.n_eff, 4) for m in ours] == [round(exact[0], 4)]
+
+
+def test_wide_ridge_approaches_the_slab_as_one_over_width_squared():
+    """A ridge of the film (air beside it) of width w: n_slab² − n² ≈ (λ / 2 w_eff)², w_eff slightly
+    more than w (the field leaks past the edges by about the same length at every width)."""
+    n_slab = optics.te_dispersion(1.52, 1.97, 1.0, 200e-9, LAM)
+    leak = []
+    for w in (2e-6, 4e-6):
+        m = vm.vector_modes(vm.from_slab(SLAB, LAM, ridge=("film", w), symmetry="pec"), count=1).modes[0]
+        assert m.polarization == "TE" and m.n_eff < n_slab
+        ratio = (n_slab ** 2 - m.n_eff ** 2) * (2 * w / LAM) ** 2     # (w / w_eff)²
+        assert 0.9 < ratio < 1.0
+        leak.append(w / math.sqrt(ratio) - w)
+    assert abs(leak[0] - leak[1]) < 0.25 * leak[0], leak
+
+
+@pytest.mark.mpi
+def test_temperature_field_equals_per_layer_indices():
+    """A temperature function of position (hot film, warm substrate) shifts n by dn/dT per region,
+    the same as a 1D slab built with the shifted indices."""
+    dn = {"film": 2e-4, "substrate": 1e-5, "cover": 0.0}
+    sec = vm.from_slab(SLAB, LAM, symmetry="pec", side_wall="pec", dn_dT=dn)
+    T = lambda p: np.where(p[:, 1] < 0, 305.0, np.where(p[:, 1] < 200e-9, 345.0, 295.0))
+    hot = vm.vector_modes(sec, count=1, temperature=T).modes[0]
+    shifted = optics.Slab(1.52 + 1e-5 * 10, (("film", 200e-9, 1.97 + 2e-4 * 50),), 1.0)
+    exact = optics.te_dispersion(shifted.substrate, 1.97 + 0.01, 1.0, 200e-9, LAM)
+    cold = vm.vector_modes(sec, count=1).modes[0]
+    assert abs(hot.n_eff - exact) < 1e-6
+    assert hot.n_eff - cold.n_eff > 5e-3
+
+
+def test_box_modes_and_cutoff_are_reported():
+    thin = SLAB.with_layer("film", thickness=20e-9)          # below the TE0 cutoff (~50 nm)
+    with pytest.raises(optics.CutoffError):
+        vm.vector_modes(vm.from_slab(thin, LAM, symmetry="pec", side_wall="pec"), count=2)
+    res = vm.vector_modes(vm.from_slab(SLAB, LAM, symmetry="pec", side_wall="pec"), count=2, extra=6)
+    assert all(m.n_eff > 1.52 for m in res.modes)
+    assert any(r.reason == "box" for r in res.rejected)
+
+
+def test_small_window_is_flagged():
+    res = vm.vector_modes(vm.from_slab(SLAB, LAM, symmetry="pec", side_wall="pec",
+                                       window=(0.3 * LAM, 0.3 * LAM)), count=1)
+    assert res.modes[0].wall_fraction > 1e-6 and res.warnings
