@@ -373,7 +373,8 @@ CASE_SCHEMA = {
     "modes": {"wavelength": LENGTH, "polarizations": list_of(choice("TE", "TM")), "count": integer(1),
               "layer": string, "thicknesses": list_of(LENGTH), "material_gain": quantity("1/m", positive=True),
               "loss": quantity("1/m", nonnegative=True), "period": LENGTH, "order": integer(1),
-              "target_wavelength": LENGTH, "temperature": TEMPERATURE},
+              "target_wavelength": LENGTH, "temperature": TEMPERATURE, "solver": choice("slab", "vector"),
+              "ridge_width": LENGTH, "symmetry": choice("pec", "pmc", "none")},
     "sweep": {"thresholds": list_of(INTENSITY), "pump_ratios": list_of(number(0.0, lo_open=True)),
               "durations": list_of(TIME)},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
@@ -559,6 +560,9 @@ def _parse_case(data, path, geometry_sets=()):
                 geometry.layer(m["layer"])
             except KeyError:
                 raise InputError(f"no layer named {m['layer']!r} in the geometry", "modes.layer") from None
+        for key in ("ridge_width", "symmetry"):
+            if key in m and m.get("solver") != "vector":
+                raise InputError('applies to the 2D vector solver only (set solver = "vector")', f"modes.{key}")
         if ("material_gain" in m) != ("loss" in m):
             raise InputError("the minimum thickness for ASE needs both material_gain and loss", "modes.loss")
     if case.kind == "sweep":

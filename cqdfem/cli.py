@@ -259,7 +259,13 @@ def cmd_modes(args):
     case, geometry = load_any(args.geometry, args.set)
     lam = caselib.quantity("m", positive=True)(args.wavelength, "--wavelength")
     T = caselib.quantity("K", positive=True)(args.temperature, "--temperature") if args.temperature else None
-    slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T)
+    vector = None
+    if args.vector or args.ridge:
+        vector = {"symmetry": args.symmetry}
+        if args.ridge:
+            vector["ridge_width"] = caselib.quantity("m", positive=True)(args.ridge, "--ridge")
+    slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T,
+                                           vector)
     if args.json:
         say(json.dumps({"wavelength_m": lam, "modes": modes, "messages": messages}, indent=2))
     elif _rank() == 0:
@@ -310,6 +316,11 @@ def parser():
     md.add_argument("--polarization", action="append", choices=("TE", "TM"), default=None)
     md.add_argument("--count", type=int, default=4, help="modes per polarization")
     md.add_argument("--temperature", help="film stack temperature (dn/dT shifts), e.g. '340 K'")
+    md.add_argument("--vector", action="store_true",
+                    help="2D full-vector cross-section solver (DOLFINx + SLEPc) instead of the 1D slab")
+    md.add_argument("--ridge", help="with --vector: the active layer as a ridge of this width, e.g. 2um")
+    md.add_argument("--symmetry", choices=("pec", "pmc", "none"), default="pec",
+                    help="with --vector: wall at x = 0 (pec: TE-like family, pmc: TM-like, none: full width)")
     md.add_argument("--json", action="store_true")
     md.add_argument("--set", **sets)
     md.set_defaults(func=cmd_modes)

@@ -360,14 +360,21 @@ def run_sweep(case, scratch, comm, progress=None, label=None):
     return summary
 
 
-def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temperature=None):
-    """(modes as dicts, messages) of the geometry's slab at ``wavelength``."""
+def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temperature=None, vector=None):
+    """(slab, modes as dicts, messages) of the geometry's stack at ``wavelength``.
+
+    ``vector``: None for the 1D slab solver, else a dict for the 2D full-vector cross-section solver:
+    ``ridge_width`` (m, the active layer as a ridge; absent: laterally uniform), ``symmetry``
+    ("pec", "pmc" or "none").
+    """
     from cqdfem import optics
 
     try:
         slab = optics.Slab.from_geometry(geometry, temperature=temperature)
     except ValueError as e:
         raise InputError(str(e), "layers", geometry.path) from None
+    if vector is not None:
+        return (slab, *_vector_table(geometry, slab, wavelength, polarizations, count, vector))
     modes, messages = [], []
     for pol in polarizations:
         try:
@@ -375,6 +382,43 @@ def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temper
         except optics.CutoffError as e:
             messages.append(str(e))
     return slab, modes, messages
+
+
+def _vector_table(geometry, slab, wavelength, polarizations, count, vector):
+    from cqdfem import optics, vectormodes
+
+    width = vector.get("ridge_width")
+    ridge = None
+    if width:
+        if geometry.active is None:
+            raise InputError("a ridge needs an active layer (the film) in the geometry", "layers", geometry.path)
+        ridge = (geometry.active.name, width)
+    symmetry = vector.get("symmetry", "pec")
+    if ridge:
+        solves = [("TE-like/TM-like", dict(symmetry=None if symmetry == "none" else symmetry))]
+    else:       # a uniform stack: a narrow section, PEC walls keep the TE modes, PMC the TM ones
+        solves = [(pol, dict(symmetry=wall, side_wall=wall)) for pol, wall in (("TE", "pec"), ("TM", "pmc"))
+                  if pol in polarizations]
+    modes, messages = [], []
+    for what, options in solves:
+        try:
+            res = vectormodes.stack_modes(slab, wavelength, count=count * 2, ridge=ridge, **options)
+        except optics.CutoffError as e:
+            messages.append(f"{what}: {e}")
+            continue
+        seen = {}
+        for m in res.modes:
+            k = seen.get(m.polarization, 0)
+            if m.polarization in polarizations and k < count:
+                m.order, seen[m.polarization] = k, k + 1
+                modes.append(dict(m.describe(), polarization=m.polarization + ("-like" if ridge else "")))
+        messages += res.warnings
+        reasons = [r.reason for r in res.rejected]
+        if reasons:
+            messages.append(f"{what}: eigenpairs set aside: "
+                            + ", ".join(f"{reasons.count(k)} {k}" for k in sorted(set(reasons)))
+                            + f" ({res.dofs} dofs)")
+    return modes, messages
 
 
 def print_modes(modes, messages, wavelength):
@@ -393,8 +437,9 @@ def run_modes(case, scratch, comm, progress=None, label=None):
     m = case.sections["modes"]
     lam = m["wavelength"]
     layer = m.get("layer", case.geometry.active.name if case.geometry.active else None)
+    vector = {k: m[k] for k in ("ridge_width", "symmetry") if k in m} if m.get("solver") == "vector" else None
     slab, modes, messages = mode_table(case.geometry, lam, tuple(m.get("polarizations", ["TE", "TM"])),
-                                       m.get("count", 4), m.get("temperature"))
+                                       m.get("count", 4), m.get("temperature"), vector)
     summary = {"case": case.resolved(), "wavelength_m": lam, "modes": modes, "messages": messages}
     if comm.rank == 0:
         print_modes(modes, messages, lam)

@@ -53,6 +53,7 @@ class Section:
     walls: dict                   # left/right/bottom/top -> "pec" | "pmc"
     dn_dT: tuple = ()
     planes: tuple = ()            # sides that are symmetry planes or cut a uniform stack
+    nodes: tuple = ()             # (x_nodes, y_nodes) of the tensor grid, m
     cladding: tuple = ()          # regions touching an outer wall (guided: n_eff above all of them)
 
     @property
@@ -104,7 +105,7 @@ def rectangle(comm, x_nodes, y_nodes, regions, index, region_of, wavelength, wal
             raise ValueError(f"wall {side!r} must be 'pec' or 'pmc', not {kind!r}")
     sec = Section(mesh, tuple(regions), tuple(index), np.zeros(0, dtype=np.int32), wavelength,
                   (x_nodes[0], x_nodes[-1], y_nodes[0], y_nodes[-1]), walls, tuple(dn_dT),
-                  planes=tuple(planes))
+                  planes=tuple(planes), nodes=(x_nodes, y_nodes))
     mid = sec.cell_midpoints()
     sec.cell_region = np.asarray(region_of(mid[:, 0], mid[:, 1]), dtype=np.int32)
     # the claddings: regions met just inside the outer walls (same answer on every rank)
@@ -126,7 +127,9 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
     """The cross-section of a layer stack (:class:`cqdfem.optics.Slab`), y = 0 on the substrate.
 
     ``ridge``: (layer, width m) — that layer only for |x| < width/2, the cover beside it.
-    ``width``: the lateral window (m; default: the ridge plus 2.5 wavelengths a side, else 2 µm).
+    ``width``: the lateral window (m; default: the ridge plus 2.5 wavelengths a side). Without a
+    ridge the default is λ/(4 n_max): every laterally varying mode is then evanescent, and only the
+    x-independent modes of the stack remain — TE with PEC side walls, TM with PMC ones.
     ``symmetry``: None (full width) or "pec"/"pmc" at x = 0 (half the width is meshed).
     ``side_wall``: the lateral walls ("pec" or "pmc"). Layers that run through them are part of the
     guide, so guided means n_eff above the substrate and the cover.
@@ -150,7 +153,7 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
     index.update({n: k for n, _, k in slab.layers})
     elem_region = np.array([names.index(r[0]) for r in reg])
     if width is None:
-        width = (ridge[1] + 5 * wavelength) if ridge else 2e-6
+        width = (ridge[1] + 5 * wavelength) if ridge else wavelength / (4 * slab.n_max)
     half = 0.5 * width
     x0 = 0.0 if symmetry else -half
     if ridge:
@@ -176,9 +179,29 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
                      cladding=(slab.substrate_name, slab.cover_name))
 
 
-def temperature_field(solver, section, substrate_top, resolution=200):
+def stack_modes(slab, wavelength, count=2, max_window=30, **options):
+    """:func:`vector_modes` of :func:`from_slab` (``options`` go to either), with the substrate and
+    cover windows grown until each holds 12 decay lengths of the least confined mode (at most
+    ``max_window`` wavelengths) — near cutoff the tails are long."""
+    solve_keys = {"degree", "temperature", "T_ref", "tol", "check_tol", "extra"}
+    solve = {k: v for k, v in options.items() if k in solve_keys}
+    build = {k: v for k, v in options.items() if k not in solve_keys}
+    k0 = 2 * math.pi / wavelength
+    window = build.pop("window", (2 * wavelength, 2 * wavelength))
+    while True:
+        res = vector_modes(from_slab(slab, wavelength, window=window, **build), count=count, **solve)
+        n_min = min(m.n_eff for m in res.modes)
+        need = tuple(min(12 / (k0 * math.sqrt(max(n_min ** 2 - n ** 2, 1e-30))), max_window * wavelength)
+                     for n in (slab.substrate, slab.cover))
+        if all(w >= 0.999 * nd for w, nd in zip(window, need)):
+            return res
+        window = tuple(max(w, nd) for w, nd in zip(window, need))
+
+
+def temperature_field(solver, section, substrate_top):
     """The temperature of a :class:`cqdfem.thermal.HeatSolver` (2D: x lateral, y vertical) as a
-    function for :meth:`Section.permittivity`, sampled once on a grid over the section.
+    function for :meth:`Section.permittivity`, sampled once at the section's grid nodes (layer
+    interfaces among them, so a profile linear within each layer is carried exactly).
 
     ``substrate_top``: the thermal model's height (m) of the section's y = 0. Points above the
     thermal model (the cover, which it does not mesh) take the temperature of its top surface;
@@ -189,12 +212,11 @@ def temperature_field(solver, section, substrate_top, resolution=200):
     from mpi4py import MPI
 
     x0, x1, y0, y1 = section.box
-    gx = np.linspace(x0, x1, resolution + 1)
-    gy = np.linspace(y0, y1, resolution + 1)
+    gx, gy = section.nodes
     mx = solver.sm.mesh.geometry.x
     comm = solver.comm
-    lo = comm.allreduce(mx[:, :2].min(axis=0) if len(mx) else np.full(2, np.inf), op=MPI.MIN)
-    hi = comm.allreduce(mx[:, :2].max(axis=0) if len(mx) else np.full(2, -np.inf), op=MPI.MAX)
+    lo = [comm.allreduce(float(mx[:, i].min()) if len(mx) else np.inf, op=MPI.MIN) for i in (0, 1)]
+    hi = [comm.allreduce(float(mx[:, i].max()) if len(mx) else -np.inf, op=MPI.MAX) for i in (0, 1)]
     X, Y = np.meshgrid(np.clip(np.abs(gx) if lo[0] >= 0 else gx, lo[0], hi[0]),
                        np.clip(gy + substrate_top, lo[1], hi[1]), indexing="ij")
     T = solver.sample(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
@@ -224,12 +246,12 @@ def _lateral_nodes(x0, x1, edge, h_core, h_fine):
 
 
 def _wall_band(sec, mid, depth):
-    """Which of the points ``mid`` (m) lie within ``depth`` of an outer wall (not a plane)."""
+    """Which of the points ``mid`` (m) lie within ``depth`` (x, y) of an outer wall (not a plane)."""
     x0, x1, y0, y1 = sec.box
     near = np.zeros(len(mid), dtype=bool)
     for side, coord, value in (("left", 0, x0), ("right", 0, x1), ("bottom", 1, y0), ("top", 1, y1)):
         if side not in sec.planes:
-            near |= np.abs(mid[:, coord] - value) <= depth
+            near |= np.abs(mid[:, coord] - value) <= depth[coord]
     return near
 
 
@@ -415,8 +437,9 @@ class _Measures:
         self.n_local = mesh.topology.index_map(tdim).size_local
         self.dof = _cell_dofs(W)[: self.n_local]
         x0, x1, y0, y1 = section.box
-        # the outermost 2 % of the box: a guided mode should have no field left there
-        self.band = _wall_band(section, section.cell_midpoints()[: self.n_local], 0.02 * min(x1 - x0, y1 - y0))
+        # the outermost 2 % of the box on each side: a guided mode should have no field left there
+        self.band = _wall_band(section, section.cell_midpoints()[: self.n_local],
+                               (0.02 * (x1 - x0), 0.02 * (y1 - y0)))
 
     def mode(self, n_eff, wavelength, residual):
         from dolfinx import fem
