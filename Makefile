@@ -3,7 +3,7 @@
 RUN := containers/fenicsx
 SUITE ?=
 
-.PHONY: demo test shell bench runtime info clean
+.PHONY: demo test shell bench bench-modes runtime info clean
 
 demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
@@ -17,6 +17,10 @@ shell: ## a shell inside the runtime (CQDFEM_SUITE=sid for DOLFINx 0.11)
 bench: ## meshing and thermal benchmarks; results go to benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_mesh.py --write benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_thermal.py --write benchmarks/results.md
+
+bench-modes: ## 2D vector modes: time to n_eff within 1e-6, cqdfem vs femwell (femwell goes to /tmp/cqdfem-femwell, not the project)
+	test -d /tmp/cqdfem-femwell/femwell || python3 -m pip install -q --no-deps --target /tmp/cqdfem-femwell femwell==0.1.12 scikit-fem==12.0.2
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_modes.py --femwell /tmp/cqdfem-femwell --write benchmarks/results.md
 
 runtime: ## build the runtime(s) without running anything
 	CQDFEM_SUITE=trixie CQDFEM_BUILD_ONLY=1 $(RUN)

@@ -296,13 +296,25 @@ def te_cutoff_thickness(n_sub, n_film, n_cover, wavelength, order=0):
 
 def confinement_sweep(slab, layer, thicknesses, wavelength, polarization="TE"):
     """(thickness, n_eff or nan, Γ_layer or 0) over thicknesses; below cutoff Γ = 0."""
-    out = []
-    for t in thicknesses:
+    return _sweep([(slab.with_layer(layer, thickness=t), wavelength, t) for t in thicknesses], layer, polarization)
+
+
+def wavelength_sweep(slab, layer, wavelengths, polarization="TE"):
+    """(wavelength, n_eff or nan, Γ_layer or 0) of the fundamental mode over wavelengths."""
+    return _sweep([(slab, lam, lam) for lam in wavelengths], layer, polarization)
+
+
+def _sweep(points, layer, polarization):
+    """Warm-started: each solve starts from the windows the previous one needed (usually no regrowth)."""
+    out, window = [], None
+    for s, lam, x in points:
         try:
-            m = slab_modes(slab.with_layer(layer, thickness=t), wavelength, polarization, n_modes=1)[0]
-            out.append((t, m.n_eff, m.confinement.get(layer, 0.0)))
+            m = slab_modes(s, lam, polarization, n_modes=1, window=window)[0]
+            top = sum(t for _, t, _ in s.layers)
+            window = (-m.y[0], m.y[-1] - top)
+            out.append((x, m.n_eff, m.confinement.get(layer, 0.0)))
         except CutoffError:
-            out.append((t, float("nan"), 0.0))
+            out.append((x, float("nan"), 0.0))
     return out
 
 

@@ -175,8 +175,8 @@ def plot_sweep_maps(path, maps, title=""):
     plt.close(fig)
 
 
-def plot_confinement(path, series, title=""):
-    """Γ vs layer thickness; ``series`` = [(label, thicknesses m, Γ)]."""
+def plot_confinement(path, series, title="", xlabel="film thickness (nm)"):
+    """Γ vs layer thickness (or wavelength); ``series`` = [(label, x in m, Γ)]."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -185,7 +185,7 @@ def plot_confinement(path, series, title=""):
     fig, ax = plt.subplots(figsize=(6.0, 4.2), dpi=120)
     for label, t, g in series:
         ax.plot(np.asarray(t) * 1e9, g, label=label)
-    ax.set_xlabel("film thickness (nm)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("confinement factor Γ (TE0)")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)

@@ -395,7 +395,8 @@ def _vector_table(geometry, slab, wavelength, polarizations, count, vector):
         ridge = (geometry.active.name, width)
     symmetry = vector.get("symmetry", "pec")
     if ridge:
-        solves = [("TE-like/TM-like", dict(symmetry=None if symmetry == "none" else symmetry))]
+        what = "ridge, full width" if symmetry == "none" else f"ridge, {symmetry.upper()} plane at x = 0"
+        solves = [(what, dict(symmetry=None if symmetry == "none" else symmetry))]
     else:       # a uniform stack: a narrow section, PEC walls keep the TE modes, PMC the TM ones
         solves = [(pol, dict(symmetry=wall, side_wall=wall)) for pol, wall in (("TE", "pec"), ("TM", "pmc"))
                   if pol in polarizations]
@@ -448,6 +449,10 @@ def run_modes(case, scratch, comm, progress=None, label=None):
         summary["sweep"] = {"layer": layer, "thickness_m": [r[0] for r in rows], "n_eff": [r[1] for r in rows],
                             "confinement": [r[2] for r in rows]}
         summary["series"] = ([r[0] for r in rows], [r[2] for r in rows])
+    if "wavelengths" in m:
+        rows = optics.wavelength_sweep(slab, layer, m["wavelengths"])
+        summary["dispersion"] = {"layer": layer, "wavelength_m": [r[0] for r in rows],
+                                 "n_eff": [r[1] for r in rows], "confinement": [r[2] for r in rows]}
     if "material_gain" in m:
         t_min = optics.minimum_thickness_for_ase(slab, layer, lam, m["material_gain"], m["loss"])
         summary["minimum_thickness_for_ase_m"] = t_min
@@ -473,6 +478,14 @@ def run_modes(case, scratch, comm, progress=None, label=None):
             if case.sections["output"].get("plots", True):
                 output.plot_confinement(scratch / "confinement.png", [(label or layer, *summary["series"])],
                                         title=case.title)
+        if "dispersion" in summary:
+            d = summary["dispersion"]
+            output.write_csv(scratch / "dispersion.csv", {"wavelength_m": d["wavelength_m"], "n_eff": d["n_eff"],
+                                                           "confinement": d["confinement"]})
+            if case.sections["output"].get("plots", True):
+                output.plot_confinement(scratch / "dispersion.png", [(label or layer, d["wavelength_m"],
+                                                                      d["confinement"])],
+                                        title=case.title, xlabel="wavelength (nm)")
     return summary
 
 

@@ -45,7 +45,7 @@ WALL_LIMIT = 1e-6     # |E|² share near the walls above which a guided mode is 
 class Section:
     """A meshed cross-section: regions with indices (optionally dn/dT) inside a rectangular box."""
     mesh: object                  # DOLFINx mesh, coordinates in units of 1/k0
-    regions: tuple                # region names; cell tag i+1 is regions[i]
+    regions: tuple                # region names
     index: tuple                  # refractive index per region
     cell_region: np.ndarray       # per local cell: region number (0-based)
     wavelength: float

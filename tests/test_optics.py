@@ -103,6 +103,21 @@ def test_bragg_wavelength_is_self_consistent_and_invertible():
     assert t == pytest.approx(150e-9, rel=1e-5)
 
 
+def test_wavelength_sweep_matches_the_dispersion_relation_warm_or_cold():
+    slab = optics.Slab(1.52, (("film", 150e-9, 1.97),), 1.0)
+    lams = [560e-9, 600e-9, 640e-9, 680e-9, 2.0e-6]
+    rows = optics.wavelength_sweep(slab, "film", lams)
+    for lam, n, gamma in rows[:-1]:
+        exact = optics.te_dispersion(1.52, 1.97, 1.0, 150e-9, lam)
+        assert abs(n - exact) < 1e-6
+        assert abs(gamma - optics.te_confinement(1.52, 1.97, 1.0, 150e-9, lam, exact)) < 1e-5
+        cold = optics.slab_modes(slab, lam, "TE", n_modes=1)[0]
+        assert abs(cold.n_eff - n) < 1e-6
+    # at 2 um the TE0 cutoff thickness (188 nm) exceeds the film: no mode, Γ = 0, not a guess
+    assert optics.te_cutoff_thickness(1.52, 1.97, 1.0, 2.0e-6) > 150e-9
+    assert math.isnan(rows[-1][1]) and rows[-1][2] == 0.0
+
+
 def test_minimum_thickness_for_ase():
     s = three_layer(100e-9, n_f=1.97)
     g, loss = 486e2, 20e2                        # 486 /cm material gain, 20 /cm loss (assumption)
@@ -151,3 +166,7 @@ def test_modes_case_sweep_minimum_thickness_and_bragg(cli, tmp_path):
     s = json.loads((out / "summary.json").read_text())
     assert s["bragg_wavelength_m"] == pytest.approx(2 * s["bragg_n_eff"] * 430e-9 / 2, rel=1e-9)
     assert s["modes"][0]["polarization"] == "TE" and set(s["modes"][0]["confinement"]) >= {"grating", "film", "cap"}
+    n = s["dispersion"]["n_eff"]
+    assert len(n) == 11 and all(a > b for a, b in zip(n, n[1:]))          # normal modal dispersion
+    assert (out / "dispersion.csv").read_text().startswith("wavelength_m,n_eff,confinement")
+    assert (out / "dispersion.png").stat().st_size > 10000
