@@ -566,6 +566,9 @@ def _parse_case(data, path, geometry_sets=()):
                 raise InputError('applies to the 2D vector solver only (set solver = "vector")', f"modes.{key}")
         if ("material_gain" in m) != ("loss" in m):
             raise InputError("the minimum thickness for ASE needs both material_gain and loss", "modes.loss")
+    if case.kind == "thermal" and case.sections["modes"] and "wavelength" not in case.sections["modes"]:
+        raise InputError("missing (a thermal case with [modes] reports the modes on its temperature field)",
+                         "modes.wavelength")
     if case.kind == "sweep":
         for k in ("thresholds", "pump_ratios"):
             if k not in case.sections["sweep"]:

@@ -193,6 +193,9 @@ def run_thermal(case, scratch, comm, progress=None, label=None):
         "versions": compat.versions(),
         "series": (t, tmax, history.column("film_mean_temperature_K")),
     }
+    if case.sections.get("modes"):
+        summary["thermo_optic"] = thermo_optic(case, solver, "steady state" if steady else "end of the run")
+        say(comm, thermo_optic_line(summary["thermo_optic"]))
     if absorbed > 0 and abs(balance) > 1e-3:
         warnings.append(f"energy balance off by {balance:.2%}: refine the mesh or the time steps")
     if absorbed > 0 and out_c > 0.01 * absorbed:
@@ -228,6 +231,46 @@ def heat_solver(sm, s):
 
     return thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"], fixed=s["fixed"], initial=s["initial"],
                               convection=s["convection"], scheme=s["scheme"], solver=s["solver"])
+
+
+def thermo_optic(case, solver, state):
+    """TE0 at the spot centre (x = 0) of a thermal case, cold and on the solver's temperature field:
+    the 2D vector solver on a laterally uniform section, n(T) = n + dn/dT (T − 295 K) per material."""
+    from cqdfem import optics, vectormodes
+
+    m, g = case.sections["modes"], case.geometry
+    if "wavelength" not in m:
+        raise InputError("missing (the thermo-optic modes of a thermal run need it)", "modes.wavelength", case.path)
+    if solver.sm.mesh.topology.dim == 3:
+        raise InputError("thermo-optic modes need a 1D or 2D thermal model (set mesh.dimension)", "modes",
+                         case.path)
+    lam = m["wavelength"]
+    try:
+        slab = optics.Slab.from_geometry(g)
+    except ValueError as e:
+        raise InputError(str(e), "layers", g.path) from None
+    dn = {l.name: l.homogenised().dn_dT for l in g.layers[1:]}
+    dn.update({slab.substrate_name: g.layers[0].material.dn_dT, slab.cover_name: g.cover.dn_dT})
+    sec = vectormodes.from_slab(slab, lam, symmetry="pec", side_wall="pec", dn_dT=dn)
+    field = vectormodes.temperature_field(solver, sec, substrate_top=g.layers[1].z0)
+    cold, hot = (vectormodes.vector_modes(sec, count=1, temperature=T) for T in (None, field))
+    out = {"state": state, "wavelength_m": lam, "where": "spot centre (x = 0), laterally uniform TE0",
+           "dn_dT_per_K": dn, "n_eff_cold": cold.modes[0].n_eff, "n_eff_hot": hot.modes[0].n_eff,
+           "delta_n_eff": hot.modes[0].n_eff - cold.modes[0].n_eff,
+           "confinement_cold": cold.modes[0].confinement, "confinement_hot": hot.modes[0].confinement,
+           "warnings": cold.warnings + hot.warnings}
+    if "period" in m:
+        # λ_B = 2 n_eff Λ / m at a fixed period: to first order the shift is 2 Δn_eff Λ / m
+        out["bragg_shift_m"] = 2 * out["delta_n_eff"] * m["period"] / m.get("order", 2)
+    return out
+
+
+def thermo_optic_line(t):
+    line = (f"thermo-optic ({t['state']}, {t['where']}): n_eff {t['n_eff_cold']:.6f} -> {t['n_eff_hot']:.6f} "
+            f"({t['delta_n_eff']:+.2e})")
+    if "bragg_shift_m" in t:
+        line += f", Bragg wavelength {t['bragg_shift_m'] * 1e9:+.3f} nm"
+    return line
 
 
 def _energy_units(sm):

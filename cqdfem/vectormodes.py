@@ -199,13 +199,14 @@ def stack_modes(slab, wavelength, count=2, max_window=30, **options):
 
 
 def temperature_field(solver, section, substrate_top):
-    """The temperature of a :class:`cqdfem.thermal.HeatSolver` (2D: x lateral, y vertical) as a
-    function for :meth:`Section.permittivity`, sampled once at the section's grid nodes (layer
-    interfaces among them, so a profile linear within each layer is carried exactly).
+    """The temperature of a :class:`cqdfem.thermal.HeatSolver` as a function for
+    :meth:`Section.permittivity`, sampled once at the section's grid nodes (layer interfaces among
+    them, so a profile linear within each layer is carried exactly).
 
-    ``substrate_top``: the thermal model's height (m) of the section's y = 0. Points above the
-    thermal model (the cover, which it does not mesh) take the temperature of its top surface;
-    a section wider than the model takes its edge value.
+    The thermal model is 1D (z) or 2D (x lateral, y vertical; cartesian or axisymmetric, x = 0 on
+    the axis). ``substrate_top``: its height (m) of the section's y = 0. Points above the thermal
+    model (the cover, which it does not mesh) take the temperature of its top surface; a section
+    wider than the model takes its edge value.
     """
     from scipy.interpolate import RegularGridInterpolator
 
@@ -214,12 +215,18 @@ def temperature_field(solver, section, substrate_top):
     x0, x1, y0, y1 = section.box
     gx, gy = section.nodes
     mx = solver.sm.mesh.geometry.x
-    comm = solver.comm
+    comm, tdim = solver.comm, solver.sm.mesh.topology.dim
+    if tdim not in (1, 2):
+        raise ValueError("a temperature field for a cross-section needs a 1D or 2D thermal model")
     lo = [comm.allreduce(float(mx[:, i].min()) if len(mx) else np.inf, op=MPI.MIN) for i in (0, 1)]
     hi = [comm.allreduce(float(mx[:, i].max()) if len(mx) else -np.inf, op=MPI.MAX) for i in (0, 1)]
-    X, Y = np.meshgrid(np.clip(np.abs(gx) if lo[0] >= 0 else gx, lo[0], hi[0]),
-                       np.clip(gy + substrate_top, lo[1], hi[1]), indexing="ij")
-    T = solver.sample(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
+    if tdim == 1:                       # the one coordinate is the height: T(y) for every x
+        T = solver.sample(np.clip(gy + substrate_top, lo[0], hi[0])[:, None])
+        T = np.broadcast_to(T, (len(gx), len(gy)))
+    else:
+        X, Y = np.meshgrid(np.clip(np.abs(gx) if lo[0] >= 0 else gx, lo[0], hi[0]),
+                           np.clip(gy + substrate_top, lo[1], hi[1]), indexing="ij")
+        T = solver.sample(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
     table = RegularGridInterpolator((gx, gy), T)
     return lambda pts: table(np.clip(pts, [x0, y0], [x1, y1]))
 

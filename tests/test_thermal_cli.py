@@ -215,3 +215,29 @@ def test_threshold_columns_follow_the_film_temperature(tmp_path, cli):
     assert on[ramped] and not on[-1]                      # lases then, not after the pulse
     stop = t[ramped + np.argmin(on[ramped:])]
     assert 50e-9 < stop < 0.5e-6                          # the heating stopped it before the pulse ended
+
+
+def test_thermal_case_with_modes_reports_the_thermo_optic_shift(tmp_path, cli):
+    """Held at a uniform 345 K near the top (no heat to speak of, 1 us is far too short for the
+    held bottom 50 um below to matter), the stack's TE0 must equal the slab at a uniform 345 K."""
+    import tomllib
+
+    from cqdfem import case as caselib, optics
+
+    extra = ('\n[materials.CQD-inorganic]\ndn_dT = "1e-4 1/K"\n'
+             '[modes]\nwavelength = "630 nm"\nperiod = "430 nm"\n')
+    text = CASE.format(dimension=1, coordinates="cartesian").replace(
+        'intensity = "51 kW/cm^2"', 'power_density = "1 W/m^3"').replace(
+        "[thermal]\n", '[thermal]\ninitial = "345 K"\n') + extra
+    (tmp_path / "case.toml").write_text(text)
+    out = tmp_path / "out"
+    r = cli("run", tmp_path / "case.toml", "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    t = json.loads((out / "summary.json").read_text())["thermo_optic"]
+    geometry = caselib.load_case(tmp_path / "case.toml").geometry
+    hot = optics.slab_modes(optics.Slab.from_geometry(geometry, temperature=345.0), 630e-9, "TE", 1)[0].n_eff
+    cold = optics.slab_modes(optics.Slab.from_geometry(geometry), 630e-9, "TE", 1)[0].n_eff
+    assert abs(t["n_eff_hot"] - hot) < 2e-6 and abs(t["n_eff_cold"] - cold) < 2e-6
+    assert t["delta_n_eff"] > 1e-3                                   # 50 K x 1e-4 /K in the film
+    assert t["bragg_shift_m"] == pytest.approx(2 * t["delta_n_eff"] * 430e-9 / 2, rel=1e-12)
+    assert "thermo-optic" in r.stdout and "Bragg wavelength +" in r.stdout
