@@ -264,8 +264,10 @@ def cmd_modes(args):
         vector = {"symmetry": args.symmetry}
         if args.ridge:
             vector["ridge_width"] = caselib.quantity("m", positive=True)(args.ridge, "--ridge")
+    if args.fields and vector is None:
+        raise InputError("--fields writes the 2D vector solver's fields: add --vector or --ridge", "--fields")
     slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T,
-                                           vector)
+                                           vector, args.fields)
     if args.json:
         say(json.dumps({"wavelength_m": lam, "modes": modes, "messages": messages}, indent=2))
     elif _rank() == 0:
@@ -321,6 +323,7 @@ def parser():
     md.add_argument("--ridge", help="with --vector: the active layer as a ridge of this width, e.g. 2um")
     md.add_argument("--symmetry", choices=("pec", "pmc", "none"), default="pec",
                     help="with --vector: wall at x = 0 (pec: TE-like family, pmc: TM-like, none: full width)")
+    md.add_argument("--fields", help="with --vector: write E_t, E_z, |E|^2 of the modes to this .xdmf (ParaView)")
     md.add_argument("--json", action="store_true")
     md.add_argument("--set", **sets)
     md.set_defaults(func=cmd_modes)

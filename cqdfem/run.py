@@ -403,12 +403,14 @@ def run_sweep(case, scratch, comm, progress=None, label=None):
     return summary
 
 
-def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temperature=None, vector=None):
+def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temperature=None, vector=None,
+               fields=None):
     """(slab, modes as dicts, messages) of the geometry's stack at ``wavelength``.
 
     ``vector``: None for the 1D slab solver, else a dict for the 2D full-vector cross-section solver:
     ``ridge_width`` (m, the active layer as a ridge; absent: laterally uniform), ``symmetry``
-    ("pec", "pmc" or "none").
+    ("pec", "pmc" or "none"); ``fields``: an XDMF path for the vector modes' fields (one file per
+    solve: the TM solve of a uniform stack adds "-TM" to the name).
     """
     from cqdfem import optics
 
@@ -417,7 +419,7 @@ def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temper
     except ValueError as e:
         raise InputError(str(e), "layers", geometry.path) from None
     if vector is not None:
-        return (slab, *_vector_table(geometry, slab, wavelength, polarizations, count, vector))
+        return (slab, *_vector_table(geometry, slab, wavelength, polarizations, count, vector, fields))
     modes, messages = [], []
     for pol in polarizations:
         try:
@@ -427,7 +429,7 @@ def mode_table(geometry, wavelength, polarizations=("TE", "TM"), count=4, temper
     return slab, modes, messages
 
 
-def _vector_table(geometry, slab, wavelength, polarizations, count, vector):
+def _vector_table(geometry, slab, wavelength, polarizations, count, vector, fields=None):
     from cqdfem import optics, vectormodes
 
     width = vector.get("ridge_width")
@@ -446,16 +448,24 @@ def _vector_table(geometry, slab, wavelength, polarizations, count, vector):
     modes, messages = [], []
     for what, options in solves:
         try:
-            res = vectormodes.stack_modes(slab, wavelength, count=count * 2, ridge=ridge, **options)
+            res = vectormodes.stack_modes(slab, wavelength, count=count * 2, ridge=ridge, keep_fields=bool(fields),
+                                          **options)
         except optics.CutoffError as e:
             messages.append(f"{what}: {e}")
             continue
-        seen = {}
+        seen, kept = {}, []
         for m in res.modes:
             k = seen.get(m.polarization, 0)
             if m.polarization in polarizations and k < count:
                 m.order, seen[m.polarization] = k, k + 1
+                kept.append(m)
                 modes.append(dict(m.describe(), polarization=m.polarization + ("-like" if ridge else "")))
+        if fields and kept:
+            path = pathlib.Path(fields)
+            if what == "TM":
+                path = path.with_name(path.stem + "-TM" + path.suffix)
+            vectormodes.write_modes(path, res.section, kept)
+            messages.append(f"fields of {', '.join(f'{m.polarization}{m.order}' for m in kept)}: {path}")
         messages += res.warnings
         reasons = [r.reason for r in res.rejected]
         if reasons:
@@ -482,8 +492,9 @@ def run_modes(case, scratch, comm, progress=None, label=None):
     lam = m["wavelength"]
     layer = m.get("layer", case.geometry.active.name if case.geometry.active else None)
     vector = {k: m[k] for k in ("ridge_width", "symmetry") if k in m} if m.get("solver") == "vector" else None
+    fields = scratch / "modes.xdmf" if vector is not None and case.sections["output"].get("fields", True) else None
     slab, modes, messages = mode_table(case.geometry, lam, tuple(m.get("polarizations", ["TE", "TM"])),
-                                       m.get("count", 4), m.get("temperature"), vector)
+                                       m.get("count", 4), m.get("temperature"), vector, fields)
     summary = {"case": case.resolved(), "wavelength_m": lam, "modes": modes, "messages": messages}
     if comm.rank == 0:
         print_modes(modes, messages, lam)

@@ -183,7 +183,7 @@ def stack_modes(slab, wavelength, count=2, max_window=30, **options):
     """:func:`vector_modes` of :func:`from_slab` (``options`` go to either), with the substrate and
     cover windows grown until each holds 12 decay lengths of the least confined mode (at most
     ``max_window`` wavelengths) — near cutoff the tails are long."""
-    solve_keys = {"degree", "temperature", "T_ref", "tol", "check_tol", "extra"}
+    solve_keys = {"degree", "temperature", "T_ref", "tol", "check_tol", "extra", "keep_fields"}
     solve = {k: v for k, v in options.items() if k in solve_keys}
     build = {k: v for k, v in options.items() if k not in solve_keys}
     k0 = 2 * math.pi / wavelength
@@ -298,14 +298,16 @@ class Result:
     iterations: int
     seconds: dict                 # wall time of assemble / solve / check (this rank)
     warnings: list = dataclasses.field(default_factory=list)
+    section: object = None
 
 
 def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None, T_ref=295.0,
                  tol=1e-11, check_tol=1e-8, keep_fields=False, extra=4):
     """Guided modes of ``section`` (highest n_eff first) and the eigenpairs rejected, as a Result.
 
+    ``keep_fields``: keep each mode's (e_t, e_z) as ``mode.field`` (for :func:`write_modes`).
     Raises :class:`cqdfem.optics.CutoffError` if no guided mode is found, SolverError if SLEPc
-    converges fewer pairs than asked.
+    converges no eigenpair at all.
     """
     import ufl
     from basix.ufl import element, mixed_element
@@ -396,7 +398,39 @@ def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None,
     seconds = dict(zip(("assemble", "solve", "check"), np.diff(clock)))
     warnings = [f"mode {m.order} (n_eff {m.n_eff:.6f}) has {m.wall_fraction:.1e} of |E|^2 at the walls: the "
                 "window is too small for it" for m in modes if guided_only and m.wall_fraction > WALL_LIMIT]
-    return Result(modes, rejected, dofs, its, seconds, warnings)
+    return Result(modes, rejected, dofs, its, seconds, warnings, section)
+
+
+def write_modes(path, section, modes):
+    """E_t, E_z and |E|² of modes solved with ``keep_fields=True`` to one XDMF file (ParaView:
+    Xdmf3 Reader T), coordinates in metres, mode k at "time" k, each scaled to peak |E|² = 1.
+
+    The Nédélec field is sampled at the vertices (P1) for display; integrals use the exact field."""
+    from dolfinx import fem
+    from dolfinx.io import XDMFFile
+    from mpi4py import MPI
+
+    mesh = section.mesh
+    Et = fem.Function(fem.functionspace(mesh, ("Lagrange", 1, (2,))), name="E_t")
+    Ez = fem.Function(fem.functionspace(mesh, ("Lagrange", 1)), name="E_z")
+    I = fem.Function(Ez.function_space, name="intensity")
+    g = mesh.geometry.x
+    scaled = g.copy()
+    g[:] = scaled / section.k0                 # write in metres; the solver's units are 1/k0
+    try:
+        with XDMFFile(mesh.comm, str(path), "w") as f:
+            f.write_mesh(mesh)
+            for k, m in enumerate(modes):
+                Et.interpolate(m.field.sub(0).collapse())
+                Ez.interpolate(m.field.sub(1).collapse())
+                Et.x.array[:] /= m.n_eff            # E_t = e_t/β (β = n_eff in solver units); E_z = j e_z
+                I.x.array[:] = (Et.x.array.reshape(-1, 2) ** 2).sum(axis=1) + Ez.x.array ** 2
+                peak = mesh.comm.allreduce(float(I.x.array.max()) if len(I.x.array) else 0.0, op=MPI.MAX)
+                for fn, power in ((Et, 0.5), (Ez, 0.5), (I, 1.0)):
+                    fn.x.array[:] /= peak ** power
+                    f.write_function(fn, float(k))
+    finally:
+        g[:] = scaled
 
 
 def _pec_conditions(section, V):

@@ -41,3 +41,41 @@ def test_paraview_opens_mesh_with_tags(tmp_path):
     bounds = out["bounds"]
     assert bounds[1] == pytest.approx(g.width / 2) and bounds[3] == pytest.approx(g.depth / 2)
     assert bounds[5] == pytest.approx(g.thickness)
+
+
+PV_MODES = r"""
+import json, sys
+import numpy as np
+from paraview.simple import Xdmf3ReaderT
+from paraview import servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+r = Xdmf3ReaderT(FileName=[sys.argv[1]])
+r.UpdatePipeline(0.0)
+d = servermanager.Fetch(r)                  # one block per function (DOLFINx writes a grid each)
+blocks = [d.GetBlock(i) for i in range(d.GetNumberOfBlocks())]
+grid = next(b for b in blocks if b.GetPointData().GetArray("intensity") is not None)
+I = vtk_to_numpy(grid.GetPointData().GetArray("intensity"))
+y = vtk_to_numpy(grid.GetPoints().GetData())[:, 1]
+print(json.dumps({"arrays": list(r.PointData.keys()), "peak_y": float(y[np.argmax(I)]), "peak": float(I.max()),
+                  "bounds": list(r.GetDataInformation().GetBounds())}))
+"""
+
+
+@pytest.mark.paraview
+def test_paraview_opens_vector_mode_fields(tmp_path):
+    pytest.importorskip("paraview", reason="python3-paraview is in the runtime package list")
+    from cqdfem import optics, vectormodes as vm
+
+    slab = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
+    sec = vm.from_slab(slab, 630e-9, symmetry="pec", side_wall="pec")
+    res = vm.vector_modes(sec, count=1, keep_fields=True)
+    path = tmp_path / "modes.xdmf"
+    vm.write_modes(path, sec, res.modes)
+    script = tmp_path / "pv.py"
+    script.write_text(PV_MODES)
+    r = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {"E_t", "E_z", "intensity"} <= set(out["arrays"])
+    assert out["peak"] == pytest.approx(1.0) and 0 < out["peak_y"] < 200e-9       # TE0 peaks in the film
+    assert out["bounds"][2] == pytest.approx(sec.box[2]) and out["bounds"][3] == pytest.approx(sec.box[3])
