@@ -93,6 +93,13 @@ def test_case_errors(cli, tmp_path):
         'geometry = "stack.toml"\n[thermal]\ndimension = 3\n[pump]\nspot = ["1 mm", "1 um"]\n': ("mesh.spot", "smaller than domain.width"),
         '[pump]\nintensity = "51 kW/cm^2"\n': ("geometry", "missing (required)"),
         'geometry = "stack.toml"\n[threshold]\nlaw = "table"\n': ("threshold.table", "needs table"),
+        'geometry = "stack.toml"\nkind = "modes"\n[modes]\nwavelength = "630 nm"\nridge_width = "2 um"\n':
+            ("modes.ridge_width", 'set solver = "vector"'),
+        'geometry = "stack.toml"\nkind = "modes"\n[modes]\nwavelength = "630 nm"\nsolver = "fdtd"\n':
+            ("modes.solver", "expected one of"),
+        'geometry = "stack.toml"\nkind = "thermal"\n[pump]\npower_density = "1e15 W/m^3"\n[thermal]\n'
+        'end_time = "1 us"\n[modes]\nperiod = "430 nm"\n':
+            ("modes.wavelength", "missing"),
     }
     for text, (key, message) in cases.items():
         path = write(tmp_path, "case.toml", text)
