@@ -10,7 +10,6 @@ Python wheels) and passes that directory with --femwell.
 
 import argparse
 import datetime
-import math
 import pathlib
 import sys
 import time

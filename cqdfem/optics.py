@@ -90,8 +90,9 @@ class Mode:
                 "confinement_definition": "field: integral of |E|^2 over the layer / over all (TE: E_x, TM: E_y)"}
 
 
-def _mesh(slab, wavelength, window, cells_per_layer=8, growth=1.3, h_max=None):
-    """Nodes (P1 vertices) and per-element (index, region) through the windows and layers.
+def stack_nodes(slab, wavelength, window, cells_per_layer=8, growth=1.3, h_max=None):
+    """Graded nodes through the windows and layers (y = 0 on the substrate) and per element its
+    (region, index); shared by the slab solver and the 2D section.
 
     ``h_max``: the largest element within 4 wavelengths of the stack (default: refined together with
     the layers, λ / (1.5 cells_per_layer n_max)).
@@ -202,7 +203,7 @@ def slab_modes(slab, wavelength, polarization="TE", n_modes=4, window=None, cell
 def _solve(slab, wavelength, polarization, n_modes, window, cells_per_layer, k0):
     from scipy.sparse.linalg import eigsh
 
-    nodes, reg = _mesh(slab, wavelength, window, cells_per_layer)
+    nodes, reg = stack_nodes(slab, wavelength, window, cells_per_layer)
     A, B, ndof = _assemble(nodes, reg, k0, polarization)
     sigma = (k0 * slab.n_max) ** 2 * 1.0001
     k = min(n_modes + 2, A.shape[0] - 2)

@@ -446,6 +446,10 @@ def _vector_table(geometry, slab, wavelength, polarizations, count, vector, fiel
         solves = [(pol, dict(symmetry=wall, side_wall=wall)) for pol, wall in (("TE", "pec"), ("TM", "pmc"))
                   if pol in polarizations]
     modes, messages = [], []
+    skipped = {"pec": "TM", "pmc": "TE"}.get(symmetry) if ridge else None
+    if skipped in polarizations:
+        messages.append(f"a {symmetry.upper()} plane at x = 0 keeps only the {'TE' if skipped == 'TM' else 'TM'}"
+                        f"-like family: symmetry = {'pmc' if skipped == 'TM' else 'pec'} or none for {skipped}-like modes")
     for what, options in solves:
         try:
             res = vectormodes.stack_modes(slab, wavelength, count=count * 2, ridge=ridge, keep_fields=bool(fields),

@@ -388,7 +388,6 @@ class HeatSolver:
     # -- solving -----------------------------------------------------------------------------------
 
     def _ksp(self, c, theta):
-        from dolfinx import fem
         from petsc4py import PETSc
 
         key = (float(f"{c:.12e}"), theta)

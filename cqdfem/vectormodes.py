@@ -146,7 +146,7 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
     comm = comm or MPI.COMM_WORLD
     window = window or (2 * wavelength, 2 * wavelength)
     h = wavelength / (slab.n_max * resolution)
-    y_nodes, reg = optics._mesh(slab, wavelength, window, cells_per_layer, h_max=h)
+    y_nodes, reg = optics.stack_nodes(slab, wavelength, window, cells_per_layer, h_max=h)
     names = [slab.substrate_name] + [n for n, _, _ in slab.layers] + [slab.cover_name]
     names = list(dict.fromkeys(names))
     index = {slab.substrate_name: slab.substrate, slab.cover_name: slab.cover}
@@ -313,7 +313,6 @@ def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None,
     from basix.ufl import element, mixed_element
     from dolfinx import fem
     from mpi4py import MPI
-    from petsc4py import PETSc
     from slepc4py import SLEPc
 
     clock = [time.perf_counter()]

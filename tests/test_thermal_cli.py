@@ -220,8 +220,6 @@ def test_threshold_columns_follow_the_film_temperature(tmp_path, cli):
 def test_thermal_case_with_modes_reports_the_thermo_optic_shift(tmp_path, cli):
     """Held at a uniform 345 K near the top (no heat to speak of, 1 us is far too short for the
     held bottom 50 um below to matter), the stack's TE0 must equal the slab at a uniform 345 K."""
-    import tomllib
-
     from cqdfem import case as caselib, optics
 
     extra = ('\n[materials.CQD-inorganic]\ndn_dT = "1e-4 1/K"\n'
