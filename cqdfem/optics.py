@@ -37,6 +37,7 @@ class Slab:
     cover: float = 1.0
     substrate_name: str = "substrate"
     cover_name: str = "cover"
+    dn_dT: tuple = ()             # ((region name, dn/dT 1/K), ...) for temperature fields
 
     @classmethod
     def from_geometry(cls, geometry, wavelength=None, temperature=None, T_ref=295.0):
@@ -55,9 +56,11 @@ class Slab:
         if sub.thickness < SEMI_INFINITE:
             raise ValueError(f"the bottom layer {sub.name!r} ({sub.thickness:g} m) is too thin to be a "
                              "semi-infinite substrate")
-        finite = tuple((l.name, l.thickness, index(l.homogenised(), l.name)) for l in layers[1:])
+        mats = {sub.name: sub.material, **{l.name: l.homogenised() for l in layers[1:]}, "cover": geometry.cover}
+        finite = tuple((l.name, l.thickness, index(mats[l.name], l.name)) for l in layers[1:])
         return cls(substrate=index(sub.material, sub.name), layers=finite,
-                   cover=index(geometry.cover, "cover"), substrate_name=sub.name)
+                   cover=index(geometry.cover, "cover"), substrate_name=sub.name,
+                   dn_dT=tuple((name, m.dn_dT or 0.0) for name, m in mats.items()))
 
     def with_layer(self, name, thickness=None, index=None):
         layers = tuple((n, thickness if (n == name and thickness is not None) else t,

@@ -249,13 +249,11 @@ def thermo_optic(case, solver, state):
         slab = optics.Slab.from_geometry(g)
     except ValueError as e:
         raise InputError(str(e), "layers", g.path) from None
-    dn = {l.name: l.homogenised().dn_dT for l in g.layers[1:]}
-    dn.update({slab.substrate_name: g.layers[0].material.dn_dT, slab.cover_name: g.cover.dn_dT})
-    sec = vectormodes.from_slab(slab, lam, symmetry="pec", side_wall="pec", dn_dT=dn)
+    sec = vectormodes.from_slab(slab, lam, symmetry="pec", side_wall="pec")
     field = vectormodes.temperature_field(solver, sec, substrate_top=g.layers[1].z0)
     cold, hot = (vectormodes.vector_modes(sec, count=1, temperature=T) for T in (None, field))
     out = {"state": state, "wavelength_m": lam, "where": "spot centre (x = 0), laterally uniform TE0",
-           "dn_dT_per_K": dn, "n_eff_cold": cold.modes[0].n_eff, "n_eff_hot": hot.modes[0].n_eff,
+           "dn_dT_per_K": dict(slab.dn_dT), "n_eff_cold": cold.modes[0].n_eff, "n_eff_hot": hot.modes[0].n_eff,
            "delta_n_eff": hot.modes[0].n_eff - cold.modes[0].n_eff,
            "confinement_cold": cold.modes[0].confinement, "confinement_hot": hot.modes[0].confinement,
            "warnings": cold.warnings + hot.warnings}

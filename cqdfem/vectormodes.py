@@ -49,12 +49,17 @@ class Section:
     index: tuple                  # refractive index per region
     cell_region: np.ndarray       # per local cell: region number (0-based)
     wavelength: float
-    box: tuple                    # (x0, x1, y0, y1) in metres
     walls: dict                   # left/right/bottom/top -> "pec" | "pmc"
     dn_dT: tuple = ()
     planes: tuple = ()            # sides that are symmetry planes or cut a uniform stack
     nodes: tuple = ()             # (x_nodes, y_nodes) of the tensor grid, m
     cladding: tuple = ()          # regions touching an outer wall (guided: n_eff above all of them)
+
+    @property
+    def box(self):
+        """(x0, x1, y0, y1) in metres."""
+        x, y = self.nodes
+        return x[0], x[-1], y[0], y[-1]
 
     @property
     def k0(self):
@@ -103,11 +108,13 @@ def rectangle(comm, x_nodes, y_nodes, regions, index, region_of, wavelength, wal
     for side, kind in walls.items():
         if kind not in WALLS:
             raise ValueError(f"wall {side!r} must be 'pec' or 'pmc', not {kind!r}")
-    sec = Section(mesh, tuple(regions), tuple(index), np.zeros(0, dtype=np.int32), wavelength,
-                  (x_nodes[0], x_nodes[-1], y_nodes[0], y_nodes[-1]), walls, tuple(dn_dT),
-                  planes=tuple(planes), nodes=(x_nodes, y_nodes))
+    sec = Section(mesh, tuple(regions), tuple(index), np.zeros(0, dtype=np.int32), wavelength, walls,
+                  tuple(dn_dT), planes=tuple(planes), nodes=(x_nodes, y_nodes))
     mid = sec.cell_midpoints()
     sec.cell_region = np.asarray(region_of(mid[:, 0], mid[:, 1]), dtype=np.int32)
+    if cladding is not None:
+        sec.cladding = tuple(sec.regions.index(name) for name in cladding)
+        return sec
     # the claddings: regions met just inside the outer walls (same answer on every rank)
     xm, ym = 0.5 * (x_nodes[1:] + x_nodes[:-1]), 0.5 * (y_nodes[1:] + y_nodes[:-1])
     inset_x, inset_y = 1e-6 * (x_nodes[-1] - x_nodes[0]), 1e-6 * (y_nodes[-1] - y_nodes[0])
@@ -117,8 +124,6 @@ def rectangle(comm, x_nodes, y_nodes, regions, index, region_of, wavelength, wal
               "top": (xm, np.full_like(xm, y_nodes[-1] - inset_y))}
     sec.cladding = tuple(sorted({int(r) for side, (px, py) in probes.items() if side not in sec.planes
                                  for r in np.atleast_1d(region_of(px, py))}))
-    if cladding is not None:
-        sec.cladding = tuple(sec.regions.index(name) for name in cladding)
     return sec
 
 
@@ -135,7 +140,8 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
     guide, so guided means n_eff above the substrate and the cover.
     ``window``: (substrate, cover) depths kept (default 2 wavelengths each: ~10 decay lengths of a
     film-guided mode; the modes' ``wall_fraction`` tells when it is not enough).
-    ``dn_dT``: {layer or substrate/cover name: dn/dT} for temperature fields.
+    ``dn_dT``: {layer or substrate/cover name: dn/dT} for temperature fields (default: the slab's
+    own, which :meth:`Slab.from_geometry` takes from the materials).
     Resolution: ``cells_per_layer`` through each finite layer; elsewhere ``resolution`` elements per
     wavelength in the densest material, finer towards layer interfaces and ridge edges where the
     field has kinks and corners. The defaults give n_eff to ~5e-7 with degree-2 elements
@@ -173,7 +179,8 @@ def from_slab(slab, wavelength, ridge=None, width=None, symmetry=None, side_wall
         return r
 
     walls = {"left": symmetry or side_wall, "right": side_wall}
-    dn = tuple((dn_dT or {}).get(n, 0.0) for n in names)
+    dn_dT = dict(slab.dn_dT) if dn_dT is None else dn_dT
+    dn = tuple(dn_dT.get(n, 0.0) for n in names)
     return rectangle(comm, x_nodes, y_nodes, names, [index[n] for n in names], region_of, wavelength,
                      walls, dn, planes=("left",) * bool(symmetry or not ridge) + ("right",) * (not ridge),
                      cladding=(slab.substrate_name, slab.cover_name))
