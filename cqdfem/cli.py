@@ -1,4 +1,5 @@
-"""The ``cqdfem`` command: check, mesh, run, info.
+"""The ``cqdfem`` command: argparse and dispatch. Defaults live in the model (cqdfem.model.settings);
+work happens in the workflows; printing in cqdfem.console; files in cqdfem.output.
 
 Bad input is one line on stderr (``file: key: what was expected``) and exit code 2, on every rank
 alike (validation is deterministic, so all ranks fail together; only rank 0 prints).
@@ -9,58 +10,39 @@ import json
 import pathlib
 import sys
 
-from cqdfem import case as caselib
+from cqdfem import console
+from cqdfem.console import say
 from cqdfem.errors import InputError, SolverError
-
-
-def _rank():
-    try:
-        from mpi4py import MPI
-
-        return MPI.COMM_WORLD.rank
-    except ImportError:
-        return 0
-
-
-def say(*args, **kwargs):
-    if _rank() == 0:
-        print(*args, **kwargs, flush=True)
+from cqdfem.inputs import files, readers
+from cqdfem.model.settings import KineticsSettings, ModesSettings, ThresholdSettings
 
 
 def load_any(path, overrides=()):
-    """A geometry file (it has [[layers]]) or a case file; returns (case or None, geometry)."""
-    data = caselib.read_toml(path)
+    """A geometry file (it has [[layers]]) or a case file; returns (model or None, geometry)."""
+    from cqdfem import geometry, model
+
+    data = files.read_toml(path)
     if "layers" in data:
-        data = caselib.apply_overrides(data, overrides)
-        return None, caselib.parse_geometry(data, pathlib.Path(path))
-    case = caselib.load_case(path, overrides)
-    return case, case.geometry
+        return None, geometry.parse_geometry(files.apply_overrides(data, overrides), pathlib.Path(path))
+    try:
+        m = model.from_table(data, pathlib.Path(path), overrides)
+    except InputError as e:
+        raise e.at(file=path) from None
+    return m, m.geometry
+
+
+def _quantity(text, unit, key):
+    """A positive quantity from the command line (bad input: exit 2 naming the option)."""
+    return readers.quantity(unit, positive=True)(text, key)
 
 
 def cmd_check(args):
     for path in args.files:
-        case, geometry = load_any(path, args.set)
-        what = f"case, kind {case.kind}" if case else "geometry"
-        layers = ", ".join(f"{l.name} {length(l.thickness)}" for l in geometry.layers)
+        m, geometry = load_any(path, args.set)
+        what = f"case, kind {m.kind}" + (f", {len(m.variants)} variants" if m.variants else "") if m else "geometry"
+        layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
     return 0
-
-
-def length(metres):
-    for unit, scale in (("mm", 1e-3), ("um", 1e-6), ("nm", 1e-9)):
-        if metres >= scale:
-            return f"{metres / scale:.4g} {unit}"
-    return f"{metres:.4g} m"
-
-
-def print_mesh_summary(summary):
-    say(f"{summary['dimension']}D {summary['coordinates']} mesh: {summary['cells']} cells, "
-        f"{summary['vertices']} vertices, {summary['ranks']} rank(s)")
-    say(f"  {'layer':<16} {'thickness':>12} {'cells':>10} {'through':>8}  regions")
-    for l in summary["layers"]:
-        regions = ", ".join(f"{r}: {n}" for r, n in l["regions"].items())
-        say(f"  {l['name']:<16} {length(l['thickness_m']):>12} {l['cells']:>10} {l['cells_through']:>8}  {regions}")
-    say(f"  boundaries: {', '.join(summary['boundaries'])}")
 
 
 def cmd_mesh(args):
@@ -74,8 +56,10 @@ def cmd_mesh(args):
     for o in outputs:
         if o.suffix not in (".xdmf", ".msh", ".vtu", ".vtk"):
             raise InputError(f"unsupported mesh format {o.suffix!r} (expected .xdmf, .msh, .vtu or .vtk)", "-o", o)
+        if o.is_dir():
+            raise InputError("expected a file name, got a directory", "-o", o)
     sm = meshlib.create(geometry)
-    print_mesh_summary(sm.summary())
+    console.mesh_summary(sm.summary())
     for o in outputs:
         o.parent.mkdir(parents=True, exist_ok=True)
         sm.write(o)
@@ -84,27 +68,19 @@ def cmd_mesh(args):
 
 
 def cmd_run(args):
-    from cqdfem import run
+    from cqdfem import model, workflows
 
-    case = caselib.load_case(args.case, args.set)
-    outdir = pathlib.Path(args.output or case.sections["output"]["directory"])
-    run.run_case(case, outdir, progress=False if args.quiet else None)
-    files = sorted(p.name for p in outdir.iterdir()) if _rank() == 0 else []
-    say(f"results in {outdir}/: {', '.join(files)}")
-    if _rank() == 0:
-        plots = sorted(str(p) for p in outdir.rglob("*.png"))
-        fields = sorted(str(p) for p in outdir.rglob("*.xdmf"))
-        say(f"  summary: {outdir / 'summary.json'}")
-        if plots:
-            say(f"  plots: {', '.join(plots)}")
-        if fields:
-            say(f"  ParaView (open with the 'Xdmf3 Reader T' reader): {', '.join(fields)}")
+    m = model.load(args.case, args.set)
+    outdir = pathlib.Path(args.output) if args.output else m.directory
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError("expected a directory for the results, got an existing file", "-o", outdir)
+    bar = console.Progress(m.thermal.end_time or 0.0, rank=console.rank(),
+                           enabled=False if args.quiet else None)
+    result = workflows.run(m, on_step=bar)
+    console.report(result)
+    result.write(outdir)
+    console.files(outdir)
     return 0
-
-
-def _quantity(text, unit, key):
-    """A positive quantity from the command line (bad input: exit 2 naming the option)."""
-    return caselib.quantity(unit, positive=True)(text, key)
 
 
 def cmd_gain(args):
@@ -126,14 +102,15 @@ def cmd_gain(args):
     return 0
 
 
-def _threshold_settings(args):
-    """The [threshold] table of a case, or one built from the command line (validated alike)."""
+def _threshold(args):
+    """(law, fit, settings) from a case's [threshold], or built from the command line (validated alike)."""
+    from cqdfem import model
+
     if args.case:
-        case = caselib.load_case(args.case, args.set)
-        settings = case.sections["threshold"]
-        if not settings:
+        m = model.load(args.case, args.set)
+        if m.law is None:
             raise InputError("the case has no [threshold] section", "threshold", args.case)
-        return settings
+        return m.law, m.fit, m.threshold
     table = {"law": args.law}
     for key, value in (("at_reference", args.at_reference), ("reference_temperature", args.reference_temperature),
                        ("T0", args.T0), ("energy", args.energy), ("mass_ratio", args.mass_ratio)):
@@ -150,10 +127,9 @@ def _threshold_settings(args):
             except ValueError:
                 raise InputError(f"expected a number after ':', got {r!r}", "--fit") from None
         table["fit"] = pairs
-    settings = caselib.section(caselib.CASE_SCHEMA["threshold"], table, "threshold")
-    if "at_reference" not in settings:
-        raise InputError("missing: the threshold at the reference temperature", "--at-reference")
-    return settings
+    m = model.from_table({"geometry": {"layers": [{"name": "film", "material": "air", "thickness": 1e-6}]},
+                          "threshold": table})
+    return m.law, m.fit, m.threshold
 
 
 def cmd_threshold(args):
@@ -162,12 +138,12 @@ def cmd_threshold(args):
     from cqdfem import output
     from cqdfem.lasing import threshold as thresholds
 
-    settings = _threshold_settings(args)
-    try:
-        law, fit = thresholds.from_settings(settings)
-    except (ValueError, KeyError) as e:
-        raise InputError(f"expected a valid threshold law: {e}", "threshold", args.case) from None
+    if args.range.count(":") != 1:
+        raise InputError(f"expected LOW:HIGH temperatures, got {args.range!r}", "--range")
     lo, hi = (_quantity(x, "K", "--range") for x in args.range.split(":"))
+    if not lo < hi:
+        raise InputError(f"expected LOW < HIGH, got {args.range!r}", "--range")
+    law, fit, settings = _threshold(args)
     if isinstance(law, thresholds.Table):
         lo, hi = max(lo, law.domain()[0]), min(hi, law.domain()[1])
     T = np.linspace(lo, hi, 11)
@@ -179,8 +155,7 @@ def cmd_threshold(args):
         out["lasing_stops_at_K"] = law.temperature_at(pump)
     if args.plot:
         Tp = np.linspace(lo, hi, 200)
-        output.plot_threshold(args.plot, Tp, law(Tp), pump=out.get("pump_W_m2"),
-                              points=settings.get("fit"), p_ref=law.p_ref)
+        output.plot_threshold(args.plot, Tp, law(Tp), pump=out.get("pump_W_m2"), points=settings.fit, p_ref=law.p_ref)
     if args.json:
         say(json.dumps(output.jsonable(out), indent=2))
         return 0
@@ -202,76 +177,92 @@ def cmd_threshold(args):
 def cmd_kinetics(args):
     import numpy as np
 
-    from cqdfem.lasing import gain, kinetics
+    from cqdfem import model
+    from cqdfem.constants import EMISSION_WAVELENGTH
+    from cqdfem.lasing import kinetics
+    from cqdfem.lasing.heat import HeatModel
 
-    # a case's [kinetics] and [pump] give the values; options given on the command line win
-    ks, pump = {}, {}
+    # the case's [kinetics] and [pump] give the values; options given on the command line win
+    ks, pump = KineticsSettings(), None
     if args.case:
-        case = caselib.load_case(args.case, args.set)
-        ks, pump = case.sections["kinetics"], case.sections["pump"]
-    opt = lambda name, unit, key, default: (_quantity(getattr(args, name), unit, key)        # noqa: E731
-                                            if getattr(args, name) is not None else ks.get(key, default))
-    lam = _quantity(args.wavelength, "m", "--wavelength") if args.wavelength else pump.get("wavelength", 442e-9)
-    if args.generation or "generation" in ks:
-        G = opt("generation", "1/s", "generation", None)
-    else:
-        I = _quantity(args.intensity, "W/m^2", "--intensity") if args.intensity else pump.get("intensity", 5e8)
-        G = opt("cross_section", "m^2", "cross_section", 1e-18) * I / gain.photon_energy(lam)
+        m = model.load(args.case, args.set)
+        ks, pump = m.kinetics, m.pump
+    opt = lambda name, unit: _quantity(getattr(args, name), unit, f"--{name.replace('_', '-')}") \
+        if getattr(args, name) is not None else None                                       # noqa: E731
+    lam = opt("wavelength", "m") or (pump.wavelength if pump else model.PumpSettings().wavelength)
+    intensity = opt("intensity", "W/m^2") or (pump.intensity if pump else None)
+    plqy = args.plqy
+    if plqy is not None and not 0 <= plqy <= 1:
+        raise InputError(f"expected a number in [0, 1], got {plqy}", "--plqy")
     try:
-        dots = kinetics.Dots(generation=G, auger_lifetime=opt("auger_lifetime", "s", "auger_lifetime", 700e-12),
-                             pl_lifetime=opt("pl_lifetime", "s", "pl_lifetime", 7e-9),
-                             plqy=args.plqy if args.plqy is not None else ks.get("plqy", 0.3),
-                             dissociation_rate=ks.get("dissociation_rate", 0.0),
-                             auger_scaling=args.auger_scaling or ks.get("auger_scaling", "linear"))
+        dots = ks.dots(intensity, lam, generation=opt("generation", "1/s"), cross_section=opt("cross_section", "m^2"),
+                       auger_lifetime=opt("auger_lifetime", "s"), pl_lifetime=opt("pl_lifetime", "s"), plqy=plqy,
+                       auger_scaling=args.auger_scaling)
     except ValueError as e:
         raise InputError(str(e), "kinetics") from None
     P, shares = kinetics.steady_state(dots)
-    out = {"generation_per_dot_s": G, "mean_excitons": float(P @ np.arange(len(P))),
+    out = {"generation_per_dot_s": dots.generation, "mean_excitons": float(P @ np.arange(len(P))),
            "populations": {"0": P[0], "1": P[1], "2": P[2], ">=3": P[3:].sum()},
            "decay_shares": shares, "relaxation_time_s": kinetics.relaxation_time(dots),
            "plqy_under_pump": shares["radiative"]}
-    from cqdfem.lasing.heat import HeatModel
-
-    model = HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1.0, pump_wavelength=lam)
-    out["heat_fraction"] = float(model.heat_fraction())
+    heat = HeatModel.from_kinetics(shares, absorptance=1.0, thickness=1.0, pump_wavelength=lam)
+    out["heat_fraction"] = float(heat.heat_fraction())
     if args.monte_carlo:
-        mc = kinetics.monte_carlo(dots, _quantity(args.end_time, "s", "--end-time"), args.time_step * 1e-12,
-                                  size=args.lattice, seed=args.seed)
+        lattice = args.lattice if args.lattice is not None else ks.lattice
+        step = _quantity(args.time_step, "s", "--time-step") if args.time_step is not None else ks.time_step
+        end = opt("end_time", "s") or ks.end_time
+        if lattice < 2:
+            raise InputError(f"expected an integer >= 2, got {lattice}", "--lattice")
+        if end / step > 1e7:
+            raise InputError(f"end time / time step = {end / step:.3g} steps: expected a larger step", "--time-step")
+        mc = kinetics.monte_carlo(dots, end, step, size=lattice,
+                                  seed=args.seed if args.seed is not None else ks.seed)
         out["monte_carlo"] = {"decay_shares": mc.decay_shares, "mean_excitons_end": float(mc.mean_excitons[-1])}
     if args.json:
         from cqdfem import output
 
         say(json.dumps(output.jsonable(out), indent=2))
         return 0
-    say(f"G = {G:.4g} absorptions per dot per s; steady <N> = {out['mean_excitons']:.3f}, "
+    say(f"G = {dots.generation:.4g} absorptions per dot per s; steady <N> = {out['mean_excitons']:.3f}, "
         f"reached in ~{out['relaxation_time_s'] * 1e9:.2f} ns (slowest time constant)")
     say("populations: " + ", ".join(f"N={k}: {v:.3f}" for k, v in out["populations"].items()))
     say("decay shares: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
-    say(f"heat fraction of the absorbed pump (emission at 640 nm): {out['heat_fraction']:.3f}")
+    say(f"heat fraction of the absorbed pump (emission at {EMISSION_WAVELENGTH * 1e9:.0f} nm): {out['heat_fraction']:.3f}")
     if args.monte_carlo:
         say("Monte Carlo: " + ", ".join(f"{k} {v:.1%}" for k, v in out["monte_carlo"]["decay_shares"].items()))
     return 0
 
 
 def cmd_modes(args):
-    from cqdfem import run
+    from cqdfem import output
+    from cqdfem.workflows.modes import mode_table
 
-    case, geometry = load_any(args.geometry, args.set)
-    lam = caselib.quantity("m", positive=True)(args.wavelength, "--wavelength")
-    T = caselib.quantity("K", positive=True)(args.temperature, "--temperature") if args.temperature else None
+    _, geometry = load_any(args.geometry, args.set)
+    lam = _quantity(args.wavelength, "m", "--wavelength")
+    T = _quantity(args.temperature, "K", "--temperature") if args.temperature else None
+    if args.count < 1:
+        raise InputError(f"expected a count >= 1, got {args.count}", "--count")
     vector = None
     if args.vector or args.ridge:
         vector = {"symmetry": args.symmetry}
         if args.ridge:
-            vector["ridge_width"] = caselib.quantity("m", positive=True)(args.ridge, "--ridge")
+            vector["ridge_width"] = _quantity(args.ridge, "m", "--ridge")
     if args.fields and vector is None:
         raise InputError("--fields writes the 2D vector solver's fields: add --vector or --ridge", "--fields")
-    slab, modes, messages = run.mode_table(geometry, lam, tuple(args.polarization or ("TE", "TM")), args.count, T,
-                                           vector, args.fields)
+    _, modes, messages, fields = mode_table(geometry, lam, tuple(args.polarization or ModesSettings.polarizations),
+                                            args.count, T, vector, keep_fields=bool(args.fields))
+    if fields:
+        path = pathlib.Path(args.fields)
+        for suffix, section, kept in fields.sets:
+            from cqdfem import vectormodes
+
+            target = path.with_name(path.stem + suffix + path.suffix)
+            vectormodes.write_modes(target, section, kept)
+            messages.append(f"fields of {', '.join(f'{m.polarization}{m.order}' for m in kept)}: {target}")
     if args.json:
-        say(json.dumps({"wavelength_m": lam, "modes": modes, "messages": messages}, indent=2))
-    elif _rank() == 0:
-        run.print_modes(modes, messages, lam)
+        say(json.dumps(output.jsonable({"wavelength_m": lam, "modes": modes, "messages": messages}), indent=2))
+    else:
+        console.modes_table(modes, messages, lam)
     return 0
 
 
@@ -316,12 +307,12 @@ def parser():
     md.add_argument("geometry")
     md.add_argument("--wavelength", required=True, help="e.g. 630nm")
     md.add_argument("--polarization", action="append", choices=("TE", "TM"), default=None)
-    md.add_argument("--count", type=int, default=4, help="modes per polarization")
+    md.add_argument("--count", type=int, default=ModesSettings.count, help="modes per polarization")
     md.add_argument("--temperature", help="film stack temperature (dn/dT shifts), e.g. '340 K'")
     md.add_argument("--vector", action="store_true",
                     help="2D full-vector cross-section solver (DOLFINx + SLEPc) instead of the 1D slab")
     md.add_argument("--ridge", help="with --vector: the active layer as a ridge of this width, e.g. 2um")
-    md.add_argument("--symmetry", choices=("pec", "pmc", "none"), default="pec",
+    md.add_argument("--symmetry", choices=("pec", "pmc", "none"), default=ModesSettings.symmetry,
                     help="with --vector: wall at x = 0 (pec: TE-like family, pmc: TM-like, none: full width)")
     md.add_argument("--fields", help="with --vector: write E_t, E_z, |E|^2 of the modes to this .xdmf (ParaView)")
     md.add_argument("--json", action="store_true")
@@ -337,9 +328,9 @@ def parser():
     t = sub.add_parser("threshold", help="print/plot a threshold law P_th(T) (from a case or options)")
     t.add_argument("case", nargs="?", help="a case file with a [threshold] section")
     t.add_argument("--set", **sets)
-    t.add_argument("--law", choices=("auger", "t0", "table"), default="t0")
+    t.add_argument("--law", choices=("auger", "t0", "table"), default=ThresholdSettings.law)
     t.add_argument("--at-reference", help="threshold at the reference temperature, e.g. '52 kW/cm^2'")
-    t.add_argument("--reference-temperature", help="default 295 K")
+    t.add_argument("--reference-temperature", help=f"default {ThresholdSettings.reference_temperature:g} K")
     t.add_argument("--T0", help="characteristic temperature of the t0 law, e.g. '70 K'")
     t.add_argument("--energy", help="(effective) energy of the auger law, e.g. '1.94 eV'")
     t.add_argument("--mass-ratio", type=float, help="electron/hole mass ratio M of the auger law")
@@ -349,22 +340,24 @@ def parser():
     t.add_argument("--plot", help="write a PNG of P_th(T)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_threshold)
+    ks = KineticsSettings()
     k = sub.add_parser("kinetics", help="multiexciton kinetics under a pump: populations, decay shares")
     k.add_argument("case", nargs="?", help="a case file: its [kinetics] and [pump] sections")
     k.add_argument("--set", **sets)
-    k.add_argument("--intensity", help="pump intensity (default 50 kW/cm^2)")
+    k.add_argument("--intensity", help=f"pump intensity (default {ks.intensity / 1e7:g} kW/cm^2)")
     k.add_argument("--wavelength", help="pump wavelength (default 442 nm)")
-    k.add_argument("--cross-section", help="absorption cross-section per dot at the pump (default 1e-14 cm^2)")
+    k.add_argument("--cross-section", help=f"absorption cross-section per dot at the pump "
+                                           f"(default {ks.cross_section * 1e4:g} cm^2)")
     k.add_argument("--generation", help="absorptions per dot per second (instead of intensity x cross-section)")
-    k.add_argument("--auger-lifetime", help="biexciton Auger lifetime (default 700 ps)")
-    k.add_argument("--pl-lifetime", help="single-exciton lifetime (default 7 ns)")
-    k.add_argument("--plqy", type=float, help="single-exciton PLQY, traps the rest (default 0.3)")
+    k.add_argument("--auger-lifetime", help="biexciton Auger lifetime (default: cqdfem.lasing.kinetics.Dots)")
+    k.add_argument("--pl-lifetime", help="single-exciton lifetime (default: cqdfem.lasing.kinetics.Dots)")
+    k.add_argument("--plqy", type=float, help="single-exciton PLQY, traps the rest (default: Dots)")
     k.add_argument("--auger-scaling", choices=("linear", "pairs", "cubic"))
     k.add_argument("--monte-carlo", action="store_true", help="also run the kinetic Monte Carlo")
-    k.add_argument("--lattice", type=int, default=20)
-    k.add_argument("--time-step", type=float, default=1.0, help="Monte Carlo time step in ps")
-    k.add_argument("--end-time", default="5 ns")
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--lattice", type=int, help=f"Monte Carlo lattice side (default {ks.lattice})")
+    k.add_argument("--time-step", help=f"Monte Carlo time step (default {ks.time_step * 1e12:g} ps)")
+    k.add_argument("--end-time", help=f"Monte Carlo end time (default {ks.end_time * 1e9:g} ns)")
+    k.add_argument("--seed", type=int)
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_kinetics)
     i = sub.add_parser("info", help="versions of cqdfem, DOLFINx, PETSc, SLEPc, gmsh, MPI")
@@ -374,15 +367,22 @@ def parser():
 
 
 def main(argv=None):
+    import warnings
+
+    import numpy as np
+
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        # numpy's floating-point warnings would print before the one-line message of a bad input
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.func(args)
     except InputError as e:
-        if _rank() == 0:
+        if console.rank() == 0:
             print(str(e), file=sys.stderr, flush=True)
         return 2
     except SolverError as e:
-        if _rank() == 0:
+        if console.rank() == 0:
             print(f"cqdfem: solver failed: {e}", file=sys.stderr, flush=True)
         return 3
     except Exception:

@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from cqdfem.constants import ROOM_TEMPERATURE
+
 RUNAWAY_GAIN = 0.10
 UNIT = 1e15                    # W/m³: the heat density of the unit responses
 RUNAWAY_CRITERION = ("the heating rate dT/dt under a constant pump rises by more than 10 % above its "
@@ -195,7 +197,7 @@ def _steady_rise(solver, key):
     return (solver.measure(0.0)[key] - solver.T_fixed) / UNIT
 
 
-def run_fast(response, device, pump, T0=295.0):
+def run_fast(response, device, pump, T0=ROOM_TEMPERATURE):
     """The coupled loop by superposition on the response's own time grid: T_{n+1} = T0 +
     Σ_k (Q_k − Q_{k−1}) R(t_{n+1} − t_k), with Q_k the heat on step k from T(t_k).
 
@@ -220,7 +222,7 @@ def run_fast(response, device, pump, T0=295.0):
 
 # --- steady state under a CW pump ----------------------------------------------------------------
 
-def steady_state(device, intensity, resistance, T0=295.0, T_max=1500.0, n_scan=4000):
+def steady_state(device, intensity, resistance, T0=ROOM_TEMPERATURE, T_max=1500.0, n_scan=4000):
     """The stable steady film temperature T = T0 + R_ss Q(T) (R_ss: K per W/m³), or None.
 
     Returns (T or None, detail). None means the heat generation outgrows heat removal everywhere:
@@ -249,7 +251,7 @@ def steady_state(device, intensity, resistance, T0=295.0, T_max=1500.0, n_scan=4
     return T, {"reason": "stable root", "lasing": bool(intensity >= device.threshold(T))}
 
 
-def critical_pump(device, resistance, lo, hi, T0=295.0, rtol=1e-6):
+def critical_pump(device, resistance, lo, hi, T0=ROOM_TEMPERATURE, rtol=1e-6):
     """The largest CW pump (W/m²) with a stable steady state in [lo, hi] (the fold), or None."""
     ok = lambda I: steady_state(device, I, resistance, T0)[0] is not None   # noqa: E731
     if not ok(lo):
@@ -262,7 +264,7 @@ def critical_pump(device, resistance, lo, hi, T0=295.0, rtol=1e-6):
     return lo
 
 
-def continuation(device, resistance, intensities, T0=295.0):
+def continuation(device, resistance, intensities, T0=ROOM_TEMPERATURE):
     """The steady branch T_ss(I) over ``intensities`` (None past the fold)."""
     return [steady_state(device, I, resistance, T0)[0] for I in intensities]
 

@@ -21,7 +21,14 @@ class InputError(Exception):
         return self
 
     def __str__(self):
-        return ": ".join([p for p in (self.file, self.key) if p] + [self.message])
+        return _printable(": ".join([p for p in (self.file, self.key) if p] + [self.message]))
+
+
+def _printable(text, limit=600):
+    """One line of printable text: control characters escaped (a message echoes user bytes), and a
+    runaway echo cut short."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class SolverError(RuntimeError):

@@ -5,6 +5,7 @@ A material is a named set of thermal and optical properties in SI units. Conduct
 """
 
 import dataclasses
+import math
 import tomllib
 from importlib import resources
 
@@ -67,11 +68,13 @@ def _parse_fields(name, table, key):
             if len(ks) != 2:
                 raise InputError("expected a conductivity or [in-plane, cross-plane]", f"{key}.{field}")
             ks = tuple(units.parse(k, unit, f"{key}.{field}") for k in ks)
-            if min(ks) <= 0:
-                raise InputError(f"expected a positive conductivity, got {value!r}", f"{key}.{field}")
+            if min(ks) <= 0 or max(ks) > 1e6:
+                raise InputError(f"expected a positive conductivity of a real material, got {value!r}", f"{key}.{field}")
             values[field] = ks
         else:
             v = units.parse(value, unit, f"{key}.{field}") if unit else _number(value, f"{key}.{field}")
+            if abs(v) > 1e12:          # beyond any material; keeps every product finite
+                raise InputError(f"expected a {field} of a real material, got {value!r}", f"{key}.{field}")
             if field in ("density", "heat_capacity", "refractive_index", "wavelength") and v <= 0:
                 raise InputError(f"expected a positive {field}, got {value!r}", f"{key}.{field}")
             values[field] = v
@@ -81,7 +84,13 @@ def _parse_fields(name, table, key):
 def _number(value, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"expected a number, got {value!r}", key)
-    return float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v):
+        raise InputError(f"expected a finite number, got {value!r}", key)
+    return v
 
 
 class Library:

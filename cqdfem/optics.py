@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from cqdfem.constants import EMISSION_WAVELENGTH, ROOM_TEMPERATURE
+
 SEMI_INFINITE = 10e-6      # a bottom layer thicker than this is a semi-infinite substrate
 
 
@@ -40,7 +42,7 @@ class Slab:
     dn_dT: tuple = ()             # ((region name, dn/dT 1/K), ...) for temperature fields
 
     @classmethod
-    def from_geometry(cls, geometry, wavelength=None, temperature=None, T_ref=295.0):
+    def from_geometry(cls, geometry, wavelength=None, temperature=None, T_ref=ROOM_TEMPERATURE):
         """The slab of a geometry; ``temperature`` (K, uniform or {layer: K}) shifts n by dn/dT."""
         def index(mat, name):
             if mat.refractive_index is None:
@@ -343,7 +345,7 @@ def minimum_thickness_for_ase(slab, layer, wavelength, material_gain, loss, t_ma
     return brentq(margin, lo, 2 * lo, xtol=1e-11)
 
 
-def bragg_wavelength(slab, period, order=2, guess=640e-9, polarization="TE", tol=1e-12):
+def bragg_wavelength(slab, period, order=2, guess=EMISSION_WAVELENGTH, polarization="TE", tol=1e-12):
     """λ = 2 n_eff(λ) Λ / m, solved self-consistently (n_eff depends on λ through k0)."""
     lam = guess
     for _ in range(50):
@@ -353,6 +355,11 @@ def bragg_wavelength(slab, period, order=2, guess=640e-9, polarization="TE", tol
             return new, n
         lam = new
     raise RuntimeError("the Bragg iteration did not converge")
+
+
+def bragg_shift(delta_n_eff, period, order=2):
+    """First-order shift of the Bragg line λ_B = 2 n_eff Λ / m at a fixed period: 2 Δn_eff Λ / m."""
+    return 2 * delta_n_eff * period / order
 
 
 def thickness_for_wavelength(slab, layer, period, target, order=2, bounds=(20e-9, 1e-6)):

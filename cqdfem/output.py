@@ -1,4 +1,4 @@
-"""Files a run writes: CSV series, JSON summaries, PNG plots, XDMF fields for ParaView; a progress bar.
+"""Files a result becomes: CSV series, JSON summaries, PNG plots, XDMF fields for ParaView.
 
 CSV/JSON/PNG are written by rank 0 only; XDMF writing is collective (every rank calls it).
 """
@@ -6,9 +6,7 @@ CSV/JSON/PNG are written by rank 0 only; XDMF writing is collective (every rank 
 import csv
 import json
 import math
-import sys
 import textwrap
-import time
 
 import numpy as np
 
@@ -218,51 +216,156 @@ def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     plt.close(fig)
 
 
-class Progress:
-    """``[#####-----] step 120/240  t = 1.2 us / 4 us  ETA 3 s`` on a terminal; silent otherwise."""
+def write_fields(directory, fields):
+    """XDMF for ParaView (reader: Xdmf3ReaderT), collective. Temperature snapshots go to
+    temperature.xdmf and the material fields (region tag, ρc, k in-plane/cross-plane, DG0) to
+    materials.xdmf; vector modes to modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve); a
+    mesh to mesh.xdmf."""
+    from dolfinx.io import XDMFFile
 
-    def __init__(self, end_time, label="", stream=None, enabled=None, rank=0):
-        self.stream = stream or sys.stderr
-        self.enabled = (rank == 0 and self.stream.isatty()) if enabled is None else enabled
-        self.end, self.label, self.start = end_time, label, time.perf_counter()
-        self._last = 0.0
+    from cqdfem.workflows.result import ModeFields, TemperatureFields
 
-    def __call__(self, i, n, t):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if i < n and now - self._last < 0.1:
-            return
-        self._last = now
-        frac = i / n
-        bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
-        eta = (now - self.start) * (1 - frac) / frac if frac > 0 else float("nan")
-        self.stream.write(f"\r{self.label}[{bar}] step {i}/{n}  t = {t * 1e6:.4g} us / "
-                          f"{self.end * 1e6:.4g} us  ETA {eta:.0f} s ")
-        if i == n:
-            self.stream.write("\n")
-        self.stream.flush()
+    if isinstance(fields, TemperatureFields):
+        with XDMFFile(fields.mesh.comm, str(directory / "temperature.xdmf"), "w") as f:
+            f.write_mesh(fields.mesh)
+            for t, u in fields.snapshots:
+                f.write_function(u, t)
+        with XDMFFile(fields.mesh.comm, str(directory / "materials.xdmf"), "w") as f:
+            f.write_mesh(fields.mesh)
+            f.write_meshtags(fields.cell_tags, fields.mesh.geometry)
+            for u in fields.materials:
+                f.write_function(u)
+    elif isinstance(fields, ModeFields):
+        from cqdfem import vectormodes
+
+        for suffix, section, modes in fields.sets:
+            vectormodes.write_modes(directory / f"modes{suffix}.xdmf", section, modes)
+    elif fields is not None:          # a StackMesh
+        fields.write(directory / "mesh.xdmf")
 
 
-class FieldWriter:
-    """The temperature at output times in one XDMF file (ParaView: Xdmf3ReaderT), and the material
-    fields (region tag, ρc, k in-plane/cross-plane, DG0) in another."""
+# --- a result, whole ---------------------------------------------------------------------------
 
-    def __init__(self, directory, solver):
-        from dolfinx.io import XDMFFile
+def write(result, directory, comm=None):
+    """Write a :class:`cqdfem.workflows.Result` into ``directory`` (every rank calls this).
 
-        mesh = solver.sm.mesh
-        self.path = directory / "temperature.xdmf"
-        self.file = XDMFFile(mesh.comm, str(self.path), "w")
-        self.file.write_mesh(mesh)
-        with XDMFFile(mesh.comm, str(directory / "materials.xdmf"), "w") as f:
-            f.write_mesh(mesh)
-            f.write_meshtags(solver.sm.cell_tags, mesh.geometry)
-            for field in (solver.rho_c, solver.k_in, solver.k_cross):
-                f.write_function(field)
+    Files go to a scratch directory next to the target and move in only when all are written, so a
+    failure leaves nothing half-written; variants go to their own subdirectories. Returns the path.
+    """
+    import pathlib
+    import shutil
+    import tempfile
 
-    def __call__(self, t, solver):
-        self.file.write_function(solver.temperature, t)
+    from mpi4py import MPI
 
-    def close(self):
-        self.file.close()
+    from cqdfem.errors import InputError
+
+    comm = comm or MPI.COMM_WORLD
+    directory = pathlib.Path(directory)
+    scratch, problem = None, None
+    if comm.rank == 0:
+        if directory.exists() and not directory.is_dir():
+            problem = "expected a directory for the results, got an existing file"
+        else:
+            try:
+                directory.parent.mkdir(parents=True, exist_ok=True)
+                scratch = tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent)
+            except OSError as e:
+                problem = f"cannot write the results there ({e.strerror or e})"
+    scratch, problem = comm.bcast((scratch, problem), root=0)
+    if problem:
+        raise InputError(problem, None, directory)
+    scratch = pathlib.Path(scratch)
+    try:
+        _write_into(result, scratch, comm)
+        comm.barrier()
+    except BaseException:
+        if comm.rank == 0:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if comm.rank == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+        for f in scratch.iterdir():
+            target = directory / f.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            f.replace(target)
+        scratch.rmdir()
+    comm.barrier()
+    return directory
+
+
+def _write_into(result, directory, comm):
+    from cqdfem.model import slug
+
+    for label, sub in result.variants:
+        path = directory / slug(label)
+        if comm.rank == 0:
+            path.mkdir()
+        comm.barrier()
+        _write_into(sub, path, comm)
+    write_fields(directory, result.fields)
+    if comm.rank != 0:
+        return
+    write_json(directory / "summary.json", result.summary)
+    if result.series:
+        write_csv(directory / "timeseries.csv", result.series)
+    for name, columns in result.tables.items():
+        write_csv(directory / name, columns)
+    if result.plots:
+        for name in plot_names(result):
+            plot(result, directory / name)
+
+
+def plot_names(result):
+    """The PNG files a result draws."""
+    if result.variants:
+        kinds = {r.kind for _, r in result.variants}
+        if "modes" in kinds:
+            return ["confinement.png"] if any("sweep" in r.summary for _, r in result.variants) else []
+        if "sweep" in kinds:
+            return ["map.png"]
+        return ["film_temperature.png"] if any(r.series for _, r in result.variants) else []
+    return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
+            "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))
+                      if key in result.summary]}.get(result.kind, [])
+
+
+def plot(result, path=None):
+    """Draw one of the result's plots (by file name; default: its first) and return the path."""
+    import pathlib
+
+    names = plot_names(result)
+    if not names:
+        raise ValueError(f"a {result.kind} result has no plot")
+    path = pathlib.Path(path or names[0])
+    name = path.name if path.name in names else names[0]
+    title, label = result.title, result.label
+    if result.variants:
+        subs = [(lab, r) for lab, r in result.variants]
+        if name == "confinement.png":
+            plot_confinement(path, [(lab, r.summary["sweep"]["thickness_m"], r.summary["sweep"]["confinement"])
+                                    for lab, r in subs if "sweep" in r.summary], title=title)
+        elif name == "map.png":
+            plot_sweep_maps(path, [(lab, r.summary["rows"]) for lab, r in subs], title=title)
+        else:
+            plot_film_temperature(path, [(lab, r.series["time_s"], r.series["film_max_temperature_K"], None)
+                                         for lab, r in subs if r.series], title=title, log_time=result.log_time)
+        return path
+    s, c = result.summary, result.series
+    if name == "film_temperature.png":
+        plot_film_temperature(path, [(label or "film", c["time_s"], c["film_max_temperature_K"],
+                                      c["film_mean_temperature_K"])], title=title, log_time=result.log_time)
+    elif name == "lasing.png":
+        plot_coupled(path, c["time_s"], c["film_max_temperature_K"], c["threshold_W_m2"], c["pump_W_m2"],
+                     c["lasing"], title=title, log_time=result.log_time)
+    elif name == "map.png":
+        plot_sweep_map(path, s["rows"], title=title)
+    elif name == "confinement.png":
+        plot_confinement(path, [(label or s["sweep"]["layer"], s["sweep"]["thickness_m"], s["sweep"]["confinement"])],
+                         title=title)
+    else:
+        d = s["dispersion"]
+        plot_confinement(path, [(label or d["layer"], d["wavelength_m"], d["confinement"])], title=title,
+                         xlabel="wavelength (nm)")
+    return path

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from cqdfem import compat
+from cqdfem.constants import ROOM_TEMPERATURE
 from cqdfem.errors import SolverError
 
 
@@ -179,7 +180,7 @@ class HeatSolver:
     the cross-plane axis is the mesh's last coordinate.
     """
 
-    def __init__(self, stack_mesh, *, fixed_temperature=295.0, fixed=("bottom",), initial=None,
+    def __init__(self, stack_mesh, *, fixed_temperature=ROOM_TEMPERATURE, fixed=("bottom",), initial=None,
                  convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1, mass="lumped"):
         import ufl
         from dolfinx import fem

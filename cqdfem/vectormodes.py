@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from . import compat, optics
+from .constants import ROOM_TEMPERATURE
 from .errors import SolverError
 
 WALLS = ("pec", "pmc")
@@ -73,7 +74,7 @@ class Section:
         n = self.mesh.topology.index_map(tdim).size_local + self.mesh.topology.index_map(tdim).num_ghosts
         return compute_midpoints(self.mesh, tdim, np.arange(n, dtype=np.int32))[:, :2] / self.k0
 
-    def permittivity(self, temperature=None, T_ref=295.0):
+    def permittivity(self, temperature=None, T_ref=ROOM_TEMPERATURE):
         """Per-cell ε; ``temperature`` (K): a number or a function of points (m, shape (n, 2))."""
         n = np.asarray(self.index, dtype=float)[self.cell_region]
         if temperature is not None:
@@ -238,6 +239,40 @@ def temperature_field(solver, section, substrate_top):
     return lambda pts: table(np.clip(pts, [x0, y0], [x1, y1]))
 
 
+def thermo_optic(slab, solver, wavelength, substrate_top, period=None, order=2, state="end of the run"):
+    """TE0 at the spot centre (x = 0) of a heat solution, cold and on its temperature field: a
+    laterally uniform section (PEC walls keep the TE family), n(T) = n + dn/dT (T − 295 K) per
+    material. With a DFB ``period``, the first-order Bragg shift at that period."""
+    sec = from_slab(slab, wavelength, symmetry="pec", side_wall="pec")
+    field = temperature_field(solver, sec, substrate_top=substrate_top)
+    cold, hot = (vector_modes(sec, count=1, temperature=T) for T in (None, field))
+    out = {"state": state, "wavelength_m": wavelength, "where": "spot centre (x = 0), laterally uniform TE0",
+           "dn_dT_per_K": dict(slab.dn_dT), "n_eff_cold": cold.modes[0].n_eff, "n_eff_hot": hot.modes[0].n_eff,
+           "delta_n_eff": hot.modes[0].n_eff - cold.modes[0].n_eff,
+           "confinement_cold": cold.modes[0].confinement, "confinement_hot": hot.modes[0].confinement,
+           "warnings": cold.warnings + hot.warnings}
+    if period is not None:
+        out["bragg_shift_m"] = optics.bragg_shift(out["delta_n_eff"], period, order)
+    return out
+
+
+def family_solves(polarizations, ridge=None, symmetry="pec"):
+    """[(label, options for :func:`stack_modes`)] that give the asked mode families, and a note on
+    a family the symmetry plane drops. A uniform stack is solved on a narrow section where every
+    laterally varying mode is evanescent: PEC side walls keep the TE modes, PMC walls the TM ones."""
+    note = None
+    if ridge:
+        what = "ridge, full width" if symmetry == "none" else f"ridge, {symmetry.upper()} plane at x = 0"
+        skipped = {"pec": "TM", "pmc": "TE"}.get(symmetry)
+        if skipped in polarizations:
+            kept = "TE" if skipped == "TM" else "TM"
+            note = (f"a {symmetry.upper()} plane at x = 0 keeps only the {kept}-like family: "
+                    f"symmetry = {'pmc' if skipped == 'TM' else 'pec'} or none for {skipped}-like modes")
+        return [(what, dict(symmetry=None if symmetry == "none" else symmetry))], note
+    return [(pol, dict(symmetry=wall, side_wall=wall)) for pol, wall in (("TE", "pec"), ("TM", "pmc"))
+            if pol in polarizations], note
+
+
 def _lateral_nodes(x0, x1, edge, h_core, h_fine):
     """Lateral grid: ``h_fine`` at the ridge edges ±edge (field corners), growing to ``h_core``."""
     h_fine = min(h_fine, edge / 4)
@@ -308,7 +343,7 @@ class Result:
     section: object = None
 
 
-def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None, T_ref=295.0,
+def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None, T_ref=ROOM_TEMPERATURE,
                  tol=1e-11, check_tol=1e-8, keep_fields=False, extra=4):
     """Guided modes of ``section`` (highest n_eff first) and the eigenpairs rejected, as a Result.
 

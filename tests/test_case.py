@@ -6,7 +6,8 @@ import tomllib
 import pytest
 
 from conftest import ROOT
-from cqdfem import case as caselib
+from cqdfem import geometry as caselib
+from cqdfem import model
 from cqdfem.materials import Library
 
 GOOD_GEOMETRY = """
@@ -129,11 +130,11 @@ def test_not_toml_and_missing_file(cli, tmp_path):
 def test_set_overrides(tmp_path):
     path = write(tmp_path, "stack.toml", GOOD_GEOMETRY)
     case = write(tmp_path, "case.toml", 'geometry = "stack.toml"\n[pump]\nintensity = "51 kW/cm^2"\n')
-    c = caselib.load_case(case, ['pump.intensity="88 kW/cm^2"', "mesh.film_cells=6", 'thermal.dimension=2',
-                                 'pump.spot=["50 um", "30 um"]'])
-    assert c.sections["pump"]["intensity"] == pytest.approx(88e7)
-    assert c.geometry.mesh["film_cells"] == 6
-    assert c.geometry.mesh["dimension"] == 2
+    c = model.load(case, ['pump.intensity="88 kW/cm^2"', "mesh.film_cells=6", 'thermal.dimension=2',
+                          'pump.spot=["50 um", "30 um"]'])
+    assert c.pump.intensity == pytest.approx(88e7)
+    assert c.geometry.mesh.film_cells == 6
+    assert c.geometry.mesh.dimension == 2
     assert c.geometry.spot() == ("rect", (pytest.approx(50e-6), pytest.approx(30e-6)))
     assert path.exists()
 

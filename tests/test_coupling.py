@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate, optimize
 from scipy.special import erf
 
-from cqdfem import case as caselib
+from cqdfem import geometry as caselib
 from cqdfem import coupling, thermal
 from cqdfem import mesh as meshlib
 from cqdfem.lasing import threshold as th

@@ -10,9 +10,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from cqdfem import case as caselib
+from cqdfem import geometry as caselib
 from cqdfem import mesh as meshlib
-from cqdfem.geometry import stack
+from cqdfem.mesh import grid as stack
 
 PERIOD, DIAMETER = 430e-9, 160e-9
 STACK = """

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from cqdfem import case as caselib
+from cqdfem import geometry as caselib
 from cqdfem import optics
 
 LAM = 630e-9
@@ -128,7 +128,7 @@ def test_minimum_thickness_for_ase():
 
 
 def test_slab_from_geometry_with_thermo_optic_shift():
-    g = caselib.load_geometry(caselib.pathlib.Path(__file__).resolve().parents[1] / "geometries" / "inorganic-glass.toml")
+    g = caselib.load_geometry(__import__("pathlib").Path(__file__).resolve().parents[1] / "geometries" / "inorganic-glass.toml")
     s = optics.Slab.from_geometry(g)
     assert s.substrate == pytest.approx(1.52) and s.layers[0][2] == pytest.approx(1.97) and s.cover == 1.0
     hot = optics.Slab.from_geometry(g, temperature=395.0)

@@ -12,7 +12,7 @@ import pytest
 from scipy import integrate
 from scipy.special import erf, erfc
 
-from cqdfem import case as caselib
+from cqdfem import geometry as caselib
 from cqdfem import mesh as meshlib
 from cqdfem import thermal
 from cqdfem.errors import SolverError

@@ -220,7 +220,7 @@ def test_threshold_columns_follow_the_film_temperature(tmp_path, cli):
 def test_thermal_case_with_modes_reports_the_thermo_optic_shift(tmp_path, cli):
     """Held at a uniform 345 K near the top (no heat to speak of, 1 us is far too short for the
     held bottom 50 um below to matter), the stack's TE0 must equal the slab at a uniform 345 K."""
-    from cqdfem import case as caselib, optics
+    from cqdfem import model as caselib, optics
 
     extra = ('\n[materials.CQD-inorganic]\ndn_dT = "1e-4 1/K"\n'
              '[modes]\nwavelength = "630 nm"\nperiod = "430 nm"\n')
@@ -232,7 +232,7 @@ def test_thermal_case_with_modes_reports_the_thermo_optic_shift(tmp_path, cli):
     r = cli("run", tmp_path / "case.toml", "-o", out, "-q")
     assert r.returncode == 0, r.stderr
     t = json.loads((out / "summary.json").read_text())["thermo_optic"]
-    geometry = caselib.load_case(tmp_path / "case.toml").geometry
+    geometry = caselib.load(tmp_path / "case.toml").geometry
     hot = optics.slab_modes(optics.Slab.from_geometry(geometry, temperature=345.0), 630e-9, "TE", 1)[0].n_eff
     cold = optics.slab_modes(optics.Slab.from_geometry(geometry), 630e-9, "TE", 1)[0].n_eff
     assert abs(t["n_eff_hot"] - hot) < 2e-6 and abs(t["n_eff_cold"] - cold) < 2e-6

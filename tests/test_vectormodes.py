@@ -208,7 +208,7 @@ def test_temperature_from_the_heat_solver_lands_on_the_right_layers():
     wrong vertical offset would not (the substrate's large dn/dT makes the offset visible)."""
     import tomllib
 
-    from cqdfem import case as caselib, mesh as meshlib, thermal
+    from cqdfem import geometry as caselib, mesh as meshlib, thermal
 
     k_sub, k_film, q = 1.0, 0.25, 2e6
     text = ('[domain]\nwidth = "40 um"\n[mesh]\ndimension = 2\n'

@@ -22,6 +22,8 @@ import dataclasses
 
 import numpy as np
 
+from cqdfem.constants import EMISSION_WAVELENGTH, PUMP_WAVELENGTH
+
 H_C_EV_M = 1.239841984e-6        # h c in eV·m: E (eV) = H_C_EV_M / λ (m)
 
 
@@ -40,8 +42,8 @@ class HeatModel:
     absorptance: float
     plqy: float
     thickness: float
-    pump_wavelength: float = 442e-9
-    emission_wavelength: float = 640e-9
+    pump_wavelength: float = PUMP_WAVELENGTH
+    emission_wavelength: float = EMISSION_WAVELENGTH
     slope_efficiency: float = 0.0          # energy fraction of the absorbed excess above threshold
     auger_share: float = 0.0               # f_A: share of decay through Auger at T_ref (0: PLQY fixed)
 

@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from cqdfem.constants import ROOM_TEMPERATURE
+
 K_B_EV = 8.617333262e-5        # Boltzmann constant, eV/K
 T_MAX = 2000.0                 # upper end of the search for an inverse temperature, K
 
@@ -90,7 +92,7 @@ class Auger(Law):
     p_ref: float
     energy: object = 1.94
     mass_ratio: float = 1.0
-    T_ref: float = 295.0
+    T_ref: float = ROOM_TEMPERATURE
 
     def __post_init__(self):
         self._check_ref()
@@ -128,7 +130,7 @@ class T0(Law):
     """P_th(T) = p_ref exp((T − T_ref)/T0)."""
     p_ref: float
     T0: float = 70.0
-    T_ref: float = 295.0
+    T_ref: float = ROOM_TEMPERATURE
 
     def __post_init__(self):
         self._check_ref()
@@ -151,7 +153,7 @@ class Table(Law):
     p_ref: float
     temperatures: tuple
     ratios: tuple
-    T_ref: float = 295.0
+    T_ref: float = ROOM_TEMPERATURE
 
     def __post_init__(self):
         self._check_ref()
@@ -198,7 +200,7 @@ class Fit:
                 "residuals_log_ratio": self.residuals.tolist()}
 
 
-def calibrate(kind, points, p_ref, T_ref=295.0, mass_ratio=1.0):
+def calibrate(kind, points, p_ref, T_ref=ROOM_TEMPERATURE, mass_ratio=1.0):
     """Fit the free parameter of ``kind`` ('auger': effective energy; 't0': T0) to ``points``
     [(T K, P_th(T)/P_th(T_ref))] by least squares on ln(ratio)."""
     from scipy.optimize import least_squares
@@ -234,7 +236,7 @@ def from_settings(s):
     p_ref = s.get("at_reference")
     if p_ref is None:
         raise ValueError("at_reference (the threshold at the reference temperature) is required")
-    T_ref = s.get("reference_temperature", 295.0)
+    T_ref = s.get("reference_temperature", ROOM_TEMPERATURE)
     if law == "table":
         pts = s["table"]           # not sorted here: an unsorted table is an input error
         return Table(p_ref, tuple(p[0] for p in pts), tuple(p[1] for p in pts), T_ref=T_ref), None

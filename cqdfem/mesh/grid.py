@@ -21,6 +21,7 @@ import numpy as np
 from cqdfem.errors import InputError
 
 UM = 1e-6  # metres per model unit
+MAX_PILLARS_3D = 20000
 
 
 @dataclasses.dataclass
@@ -46,6 +47,15 @@ def graded_nodes(a, b, size, min_cells):
     ``size`` is a vectorised function of position. The cell count is the integral of dx/size,
     rounded up, and at least ``min_cells``.
     """
+    s, cum = _size_integral(a, b, size)
+    n = max(int(min_cells), int(math.ceil(cum[-1] - 1e-9)))
+    nodes = np.interp(np.linspace(0, cum[-1], n + 1), cum, s)
+    nodes[0], nodes[-1] = a, b
+    return nodes
+
+
+def _size_integral(a, b, size):
+    """Sample points of [a, b] and the running integral of dx/size there (the cell count so far)."""
     length = b - a
     # Dense sampling, geometric from both ends, resolves sizes that vary over five decades.
     t = np.unique(np.concatenate([np.geomspace(1e-9, 0.5, 2000), np.linspace(0, 1, 2001)]))
@@ -53,11 +63,13 @@ def graded_nodes(a, b, size, min_cells):
     h = size(s)
     if np.any(h <= 0):
         raise ValueError("mesh size must be positive")
-    cum = np.concatenate([[0.0], np.cumsum(np.diff(s) * 0.5 * (1 / h[1:] + 1 / h[:-1]))])
-    n = max(int(min_cells), int(math.ceil(cum[-1] - 1e-9)))
-    nodes = np.interp(np.linspace(0, cum[-1], n + 1), cum, s)
-    nodes[0], nodes[-1] = a, b
-    return nodes
+    return s, np.concatenate([[0.0], np.cumsum(np.diff(s) * 0.5 * (1 / h[1:] + 1 / h[:-1]))])
+
+
+def cell_count(a, b, size, min_cells):
+    """How many cells :func:`graded_nodes` would make (without making them)."""
+    total = _size_integral(a, b, size)[1][-1]
+    return max(int(min_cells), int(math.ceil(total - 1e-9))) if math.isfinite(total) else math.inf
 
 
 def _interval_distance(x, lo, hi):
@@ -71,20 +83,10 @@ def vertical_nodes(geometry):
     cell count); equidistributing 1/h then makes neighbouring cells differ by the ratio g.
     """
     opts = geometry.mesh
-    g = opts["growth"]
-    layers = [(l.z0 / UM, l.z1 / UM, l.thickness / UM / (opts["film_cells"] if l.active else opts["min_cells"]))
-              for l in geometry.layers]
-    h_max = _max_cell(geometry)
-
-    def size(z):
-        h = np.full_like(z, h_max)
-        for lo, hi, h0 in layers:
-            h = np.minimum(h, h0 + math.log(g) * _interval_distance(z, lo, hi))
-        return h
-
+    layers, size = _vertical_size(geometry)
     nodes, counts = [0.0], {}
     for layer, (lo, hi, _) in zip(geometry.layers, layers):
-        n_min = opts["film_cells"] if layer.active else opts["min_cells"]
+        n_min = opts.film_cells if layer.active else opts.min_cells
         z = graded_nodes(lo, hi, size, n_min)
         counts[layer.name] = len(z) - 1
         nodes.extend(z[1:])
@@ -93,9 +95,71 @@ def vertical_nodes(geometry):
     return nodes, counts
 
 
+def _vertical_size(geometry):
+    opts = geometry.mesh
+    g = opts.growth
+    layers = [(l.z0 / UM, l.z1 / UM, l.thickness / UM / (opts.film_cells if l.active else opts.min_cells))
+              for l in geometry.layers]
+    h_max = _max_cell(geometry)
+
+    def size(z):
+        h = np.full_like(z, h_max)
+        for lo, hi, h0 in layers:
+            h = np.minimum(h, h0 + math.log(g) * _interval_distance(z, lo, hi))
+        return h
+    return layers, size
+
+
+def estimate_cells(geometry):
+    """Roughly how many cells :func:`build` makes (an upper estimate for 3D), without building:
+    ``check`` refuses a model that would run for ever before anything is allocated."""
+    opts = geometry.mesh
+    layers, size = _vertical_size(geometry)
+    vertical = sum(cell_count(lo, hi, size, opts.film_cells if l.active else opts.min_cells)
+                   for l, (lo, hi, _) in zip(geometry.layers, layers))
+    if opts.dimension == 1:
+        return vertical
+    lateral = [_lateral_count(geometry, geometry.width)]
+    if opts.dimension == 3:
+        lateral.append(_lateral_count(geometry, geometry.depth))
+        pillars = next((l.pillars for l in geometry.layers if l.pillars is not None), None)
+        if pillars is not None:
+            n = (len(_pillar_centres_1d(pillars, 0.0 if geometry.symmetric else -geometry.width / 2 / UM,
+                                        geometry.width / 2 / UM))
+                 * len(_pillar_centres_1d(pillars, 0.0 if geometry.symmetric else -geometry.depth / 2 / UM,
+                                          geometry.depth / 2 / UM)))
+            if n > MAX_PILLARS_3D:
+                raise InputError(f"{n} pillars in a 3D model: reduce domain.width/depth "
+                                 "(3D pillar arrays are meant for small domains)", "domain.width")
+        return vertical * 2 * lateral[0] * lateral[1] * 3      # triangles x layers, 3 tetrahedra a prism
+    return vertical * lateral[0] * 2
+
+
+def _lateral_count(geometry, extent):
+    """Cells along one lateral direction of ``extent`` (m) with the spot and pillar refinement."""
+    h_spot, h_pillar, g, h_max = _lateral_sizes(geometry)
+    half = extent / 2 / UM
+    lo = 0.0 if geometry.symmetric or geometry.mesh.coordinates == "axisymmetric" else -half
+    spot = geometry.spot()
+    edges = []
+    if spot is not None:
+        s = (spot[1] if spot[0] == "disc" else min(spot[1])) / 2 / UM
+        edges = [s] + ([-s] if lo < 0 else [])
+    pillars = next((l.pillars for l in geometry.layers if l.pillars is not None), None)
+
+    def size(x):
+        h = np.full_like(x, h_max)
+        for e in edges:
+            h = np.minimum(h, h_spot + math.log(g) * np.abs(x - e))
+        if pillars is not None:
+            h = np.minimum(h, h_pillar)
+        return h
+    return cell_count(lo, half, size, 1)
+
+
 def _max_cell(geometry):
-    if "max_cell" in geometry.mesh:
-        return geometry.mesh["max_cell"] / UM
+    if geometry.mesh.max_cell is not None:
+        return geometry.mesh.max_cell / UM
     extent = max([geometry.thickness] + [w for w in (geometry.width, geometry.depth) if w])
     return extent / UM / 8
 
@@ -107,10 +171,10 @@ def _lateral_sizes(geometry):
     h_spot = None
     if spot is not None:
         half = (spot[1] if spot[0] == "disc" else min(spot[1])) / 2 / UM
-        h_spot = half / opts["spot_cells"]
+        h_spot = half / opts.spot_cells
     pillared = [l.pillars for l in geometry.layers if l.pillars is not None]
-    h_pillar = min(p.diameter for p in pillared) / UM / opts["pillar_cells"] if pillared else None
-    return h_spot, h_pillar, opts["growth"], _max_cell(geometry)
+    h_pillar = min(p.diameter for p in pillared) / UM / opts.pillar_cells if pillared else None
+    return h_spot, h_pillar, opts.growth, _max_cell(geometry)
 
 
 def _pillar_centres_1d(pillars, lo, hi):
@@ -124,7 +188,7 @@ def _pillar_centres_1d(pillars, lo, hi):
 def lateral_nodes(geometry):
     """x (or r) nodes for a 2D model and the class ("spot", "pillar") flags of each segment."""
     half = geometry.width / 2 / UM
-    lo = 0.0 if geometry.symmetric or geometry.mesh["coordinates"] == "axisymmetric" else -half
+    lo = 0.0 if geometry.symmetric or geometry.mesh.coordinates == "axisymmetric" else -half
     h_spot, h_pillar, g, h_max = _lateral_sizes(geometry)
     spot = geometry.spot()
     breaks = {lo, half}
@@ -195,7 +259,7 @@ def lateral_mesh_3d(geometry):
         r = pillars.diameter / UM / 2
         cx = _pillar_centres_1d(pillars, x0, hx)
         cy = _pillar_centres_1d(pillars, y0, hy)
-        if len(cx) * len(cy) > 20000:
+        if len(cx) * len(cy) > MAX_PILLARS_3D:
             raise InputError(f"{len(cx) * len(cy)} pillars in a 3D model: reduce domain.width/depth "
                              "(3D pillar arrays are meant for small domains)", "domain.width")
         for px in cx:
@@ -307,11 +371,11 @@ def region_material(layer, region):
 
 def build(geometry):
     """The stack's :class:`StackGrid` for ``geometry.mesh['dimension']`` (1, 2 or 3)."""
-    dim = geometry.mesh["dimension"]
+    dim = geometry.mesh.dimension
     z, layer_cells = vertical_nodes(geometry)
     layer_of_cell = np.repeat(np.arange(len(geometry.layers)), [layer_cells[l.name] for l in geometry.layers])
     regions, owner = {}, {}
-    axisym = geometry.mesh["coordinates"] == "axisymmetric"
+    axisym = geometry.mesh.coordinates == "axisymmetric"
 
     def add(region, cells, layer):
         regions.setdefault(region, []).append(cells)

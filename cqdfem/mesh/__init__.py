@@ -12,8 +12,8 @@ import numpy as np
 
 from cqdfem import compat
 from cqdfem.errors import InputError
-from cqdfem.geometry import stack
-from cqdfem.geometry.stack import UM
+from cqdfem.mesh import grid as stack
+from cqdfem.mesh.grid import UM
 
 
 @dataclasses.dataclass
@@ -35,7 +35,7 @@ class StackMesh:
 
     @property
     def axisymmetric(self):
-        return self.geometry.mesh["coordinates"] == "axisymmetric"
+        return self.geometry.mesh.coordinates == "axisymmetric"
 
     def tags(self, name):
         """Cell tags of a region, of all regions of a layer, or of ``layer.part``."""
@@ -103,7 +103,7 @@ class StackMesh:
             per_layer[self.region_layer[region]] = per_layer.get(self.region_layer[region], 0) + n
         return {
             "dimension": self.mesh.topology.dim,
-            "coordinates": self.geometry.mesh["coordinates"],
+            "coordinates": self.geometry.mesh.coordinates,
             "cells": sum(counts.values()),
             "vertices": self.mesh.topology.index_map(0).size_global,
             "ranks": self.comm.size,
@@ -172,13 +172,13 @@ def create(geometry, comm=None, **options):
     groups, region_layer, region_material, layer_cells = meta
     try:
         mesh, cell_tags, facet_tags = compat.model_to_mesh(gmsh.model if gmsh else None, comm, 0,
-                                                           gdim=geometry.mesh["dimension"])
+                                                           gdim=geometry.mesh.dimension)
     finally:
         compat.gmsh_session_end(gmsh)
-    # The gmsh model is in micrometres (see cqdfem.geometry.stack); DOLFINx works in SI.
+    # The gmsh model is in micrometres (see cqdfem.mesh.grid); DOLFINx works in SI.
     mesh.geometry.x[:] *= UM
     cell_tags.name, facet_tags.name = "regions", "boundaries"
-    tdim = geometry.mesh["dimension"]
+    tdim = geometry.mesh.dimension
     return StackMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
                      regions={n: t for n, (d, t) in groups.items() if d == tdim},
                      boundaries={n: t for n, (d, t) in groups.items() if d == tdim - 1},
@@ -188,10 +188,10 @@ def create(geometry, comm=None, **options):
 
 def exact_layer_volumes(geometry):
     """Layer -> volume of the modelled domain (the symmetric part) from the geometry alone."""
-    dim = geometry.mesh["dimension"]
+    dim = geometry.mesh.dimension
     if dim == 1:
         lateral = 1.0
-    elif geometry.mesh["coordinates"] == "axisymmetric":
+    elif geometry.mesh.coordinates == "axisymmetric":
         lateral = np.pi * (geometry.width / 2) ** 2
     elif dim == 2:
         lateral = geometry.width / (2 if geometry.symmetric else 1)

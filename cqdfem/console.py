@@ -1,0 +1,143 @@
+"""Everything cqdfem prints: one-line reports of results, tables, the progress bar. Rank 0 only."""
+
+import sys
+import time
+
+
+def rank():
+    try:
+        from mpi4py import MPI
+
+        return MPI.COMM_WORLD.rank
+    except ImportError:
+        return 0
+
+
+def say(*args, **kwargs):
+    if rank() == 0:
+        print(*args, **kwargs, flush=True)
+
+
+def length(metres):
+    for unit, scale in (("mm", 1e-3), ("um", 1e-6), ("nm", 1e-9)):
+        if metres >= scale:
+            return f"{metres / scale:.4g} {unit}"
+    return f"{metres:.4g} m"
+
+
+def mesh_summary(summary):
+    say(f"{summary['dimension']}D {summary['coordinates']} mesh: {summary['cells']} cells, "
+        f"{summary['vertices']} vertices, {summary['ranks']} rank(s)")
+    say(f"  {'layer':<16} {'thickness':>12} {'cells':>10} {'through':>8}  regions")
+    for l in summary["layers"]:
+        regions = ", ".join(f"{r}: {n}" for r, n in l["regions"].items())
+        say(f"  {l['name']:<16} {length(l['thickness_m']):>12} {l['cells']:>10} {l['cells_through']:>8}  {regions}")
+    say(f"  boundaries: {', '.join(summary['boundaries'])}")
+
+
+def modes_table(modes, messages, wavelength):
+    say(f"guided modes at {wavelength * 1e9:.4g} nm (confinement: |E|^2 fraction per layer)")
+    for m in modes:
+        conf = ", ".join(f"{k} {v:.4f}" for k, v in m["confinement"].items() if v > 1e-4)
+        say(f"  {m['polarization']}{m['order']}  n_eff = {m['n_eff']:.6f}   {conf}")
+    for msg in messages:
+        say(f"  {msg}")
+
+
+def thermo_optic_line(t):
+    line = (f"thermo-optic ({t['state']}, {t['where']}): n_eff {t['n_eff_cold']:.6f} -> {t['n_eff_hot']:.6f} "
+            f"({t['delta_n_eff']:+.2e})")
+    if "bragg_shift_m" in t:
+        line += f", Bragg wavelength {t['bragg_shift_m'] * 1e9:+.3f} nm"
+    return line
+
+
+def report(result):
+    """Print what a result says (its variants first, each with its label)."""
+    for label, sub in result.variants:
+        say(f"--- variant: {label}")
+        report(sub)
+    if result.variants:
+        return
+    s, prefix = result.summary, f"{result.label}: " if result.label else ""
+    if result.kind == "mesh":
+        mesh_summary(s["mesh"])
+    elif result.kind == "thermal":
+        if "thermo_optic" in s:
+            say(thermo_optic_line(s["thermo_optic"]))
+        for w in s["warnings"]:
+            say(f"warning: {w}")
+        sv = s["solver"]
+        T, peak = s["film_max_temperature_K"], s["film_peak_temperature_K"]
+        say(f"{prefix}film max {T:.2f} K ({T - 273.15:.1f} °C) at t = {result.series['time_s'][-1]:.3g} s; "
+            f"peak {peak:.2f} K; {sv['steps']} steps, {sv['distinct_matrices']} matrices, "
+            f"{sv['wall_time_s']:.1f} s on {sv['ranks']} rank(s)")
+    elif result.kind == "coupled":
+        for w in s["warnings"]:
+            say(f"warning: {w}")
+        dur, stop, steady = s["lasing_duration_s"], s["lasing_stop_s"], s["steady_state"]
+        say(f"{prefix}lasing {'never starts' if dur is None else f'for {dur * 1e6:.3f} us'}"
+            f"{' (stops at %.3f us)' % (stop * 1e6) if stop else ''}; "
+            f"film max {s['film_max_temperature_K']:.1f} K; runaway: {s['runaway']}"
+            + (f"; CW steady state {steady['temperature_K']:.1f} K, CW lasing {steady['cw_lasing']}"
+               if steady and steady["temperature_K"] else "")
+            + f"; {s['solver']['steps']} steps, {s['solver']['wall_time_s']:.1f} s")
+    elif result.kind == "sweep":
+        tm = s["timing"]
+        say(f"{prefix}{s['points']} points in {tm['sweep_s']:.2f} s ({tm['per_point_ms']:.1f} ms each) after a "
+            f"{tm['fem_response_s']:.1f} s FEM response; CW lasing at {sum(r['cw_lasing'] for r in s['rows'])} of them")
+    elif result.kind == "modes":
+        modes_table(s["modes"], s["messages"], s["wavelength_m"])
+        if "minimum_thickness_for_ase_m" in s:
+            t_min = s["minimum_thickness_for_ase_m"]
+            say(f"minimum {s['minimum_thickness_layer']} thickness for ASE (Γ g = α_i): "
+                + (f"{t_min * 1e9:.1f} nm" if t_min else "none below 2 um"))
+        if "bragg_wavelength_m" in s:
+            say(f"Bragg wavelength (order {s['bragg_order']}, period {s['bragg_period_m'] * 1e9:.4g} nm): "
+                f"{s['bragg_wavelength_m'] * 1e9:.3f} nm, n_eff = {s['bragg_n_eff']:.5f}")
+        if "thickness_for_target_m" in s:
+            t = s["thickness_for_target_m"]
+            say(f"{s['target_layer']} thickness for {s['target_wavelength_m'] * 1e9:.4g} nm: "
+                + (f"{t * 1e9:.2f} nm" if t else "none between 20 nm and 1 um"))
+
+
+def files(outdir):
+    """Where a run's files are."""
+    if rank() != 0:
+        return
+    say(f"results in {outdir}/: {', '.join(sorted(p.name for p in outdir.iterdir()))}")
+    plots = sorted(str(p) for p in outdir.rglob("*.png"))
+    fields = sorted(str(p) for p in outdir.rglob("*.xdmf"))
+    say(f"  summary: {outdir / 'summary.json'}")
+    if plots:
+        say(f"  plots: {', '.join(plots)}")
+    if fields:
+        say(f"  ParaView (open with the 'Xdmf3 Reader T' reader): {', '.join(fields)}")
+
+
+class Progress:
+    """``[#####-----] step 120/240  t = 1.2 us / 4 us  ETA 3 s`` on a terminal; silent otherwise."""
+
+    def __init__(self, end_time, label="", stream=None, enabled=None, rank=0):
+        self.stream = stream or sys.stderr
+        self.enabled = (rank == 0 and self.stream.isatty()) if enabled is None else enabled
+        self.end, self.label, self.start = end_time, label, time.perf_counter()
+        self._last = 0.0
+
+    def __call__(self, i, n, t, label=None):
+        if label is not None and f"{label}: " != self.label:     # a new variant: its own bar and ETA
+            self.label, self.start = f"{label}: ", time.perf_counter()
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if i < n and now - self._last < 0.1:
+            return
+        self._last = now
+        frac = i / n
+        bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
+        eta = (now - self.start) * (1 - frac) / frac if frac > 0 else float("nan")
+        self.stream.write(f"\r{self.label}[{bar}] step {i}/{n}  t = {t * 1e6:.4g} us / "
+                          f"{self.end * 1e6:.4g} us  ETA {eta:.0f} s ")
+        if i == n:
+            self.stream.write("\n")
+        self.stream.flush()

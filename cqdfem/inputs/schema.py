@@ -1,0 +1,100 @@
+"""What each table of a geometry or case file may hold: key -> reader. Defaults are not here: the
+typed model (:mod:`cqdfem.model`, :mod:`cqdfem.geometry`) owns them."""
+
+import re
+
+from cqdfem.errors import InputError
+from cqdfem.inputs.readers import (boolean, choice, integer, list_of, number, pairs, quantity, raw,
+                                   string, table)
+
+# Upper bounds keep arithmetic finite (a 1e308 m layer overflows every sum) and are far beyond any device.
+LENGTH = quantity("m", positive=True, maximum=1.0)
+INTENSITY = quantity("W/m^2", positive=True, maximum=1e20)
+TIME = quantity("s", positive=True, maximum=1e6)
+TEMPERATURE = quantity("K", positive=True, maximum=1e5)
+FRACTION = number(0.0, 1.0)
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+# --- geometry files ------------------------------------------------------------------------------
+
+MESH = {
+    "dimension": choice(1, 2, 3),
+    "coordinates": choice("cartesian", "axisymmetric"),
+    "film_cells": integer(1, 1000),          # cells through the active film
+    "min_cells": integer(1, 1000),           # cells through every other layer
+    "growth": number(1.0, 3.0, lo_open=True),   # cell-size ratio away from thin layers
+    "max_cell": LENGTH,                      # largest cell size (vertical and lateral)
+    "spot": list_of(LENGTH, 2),              # pump spot (x, y) full widths, rectangle
+    "spot_diameter": LENGTH,                 # pump spot, disc
+    "spot_cells": integer(2, 10000),         # lateral cells per spot half-width at the spot edge
+    "pillar_cells": integer(4, 1000),        # lateral cells across one pillar diameter
+}
+DOMAIN = {"width": LENGTH, "depth": LENGTH, "symmetric": boolean}
+PILLARS = {"period": LENGTH, "diameter": LENGTH, "fill": raw}
+LAYER = {"name": string, "material": raw, "thickness": LENGTH, "active": boolean, "pillars": raw}
+GEOMETRY = {"title": string, "layers": raw, "domain": table, "mesh": table, "cover": raw, "materials": table}
+MAX_LAYERS = 200
+
+
+def probe_point(value, key):
+    """A probe: a point (list of lengths, model coordinates) or "<layer>.top|middle|bottom" on the axis."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[A-Za-z][\w-]*\.(top|middle|bottom)", value):
+            raise InputError(f"expected [x, (y,) z] lengths or '<layer>.top|middle|bottom', got {value!r}", key)
+        return value
+    return list_of(quantity("m"), nonempty=True, maximum=3)(value, key)
+
+
+def probes(value, key):
+    if not isinstance(value, dict):
+        raise InputError('expected a table of probes, e.g. {film = "film.top"}', key)
+    return {name: probe_point(v, f"{key}.{name}") for name, v in value.items()}
+
+
+# --- case files ----------------------------------------------------------------------------------
+
+CASE = {
+    "pump": {"intensity": INTENSITY, "power_density": quantity("W/m^3", positive=True),
+             "heat_flux": INTENSITY,
+             "spot": list_of(LENGTH, 2), "diameter": LENGTH, "duration": TIME,
+             "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
+             "period": TIME, "pulses": integer(1, 10000)},
+    "film": {"layer": string, "absorptance": FRACTION, "plqy": FRACTION,
+             "emission_wavelength": LENGTH, "slope_efficiency": FRACTION, "auger_share": FRACTION},
+    "kinetics": {"cross_section": quantity("m^2", positive=True), "generation": quantity("1/s", positive=True),
+                 "auger_lifetime": TIME, "pl_lifetime": TIME, "plqy": FRACTION,
+                 "dissociation_rate": quantity("1/s", nonnegative=True),
+                 "auger_scaling": choice("linear", "pairs", "cubic"), "lattice": integer(2, 1000),
+                 "time_step": TIME, "end_time": TIME, "seed": integer(0)},
+    "threshold": {"law": choice("auger", "t0", "table"), "at_reference": INTENSITY,
+                  "reference_temperature": TEMPERATURE, "T0": TEMPERATURE,
+                  "fit": pairs(TEMPERATURE, number(0.0, lo_open=True)),
+                  "table": pairs(TEMPERATURE, number(0.0, lo_open=True)),
+                  "energy": quantity("eV", positive=True), "mass_ratio": number(0.0, lo_open=True)},
+    "thermal": {"dimension": choice(1, 2, 3), "coordinates": choice("cartesian", "axisymmetric"),
+                "end_time": TIME, "first_step": TIME, "step_ratio": number(0.0, 1.0, lo_open=True),
+                "max_step": TIME, "scheme": choice("bdf2", "cn", "euler"),
+                "adaptive": boolean, "tolerance": number(0.0, 0.1, lo_open=True),
+                "solver": choice("auto", "lu", "cg"),
+                "ambient": TEMPERATURE, "initial": TEMPERATURE,
+                "fixed": list_of(choice("bottom", "top", "side"), nonempty=True),
+                "convection": quantity("W/m^2/K", nonnegative=True),
+                "output_times": list_of(TIME, maximum=10000), "probes": probes, "steady": boolean},
+    "coupling": {"drive": choice("max", "mean"), "steady": boolean},
+    "modes": {"wavelength": LENGTH, "polarizations": list_of(choice("TE", "TM"), nonempty=True),
+              "count": integer(1, 100), "layer": string,
+              "thicknesses": list_of(quantity("m", positive=True, maximum=1e-4), nonempty=True, maximum=10000),
+              "wavelengths": list_of(LENGTH, nonempty=True, maximum=10000),
+              "material_gain": quantity("1/m", positive=True),
+              "loss": quantity("1/m", nonnegative=True), "period": LENGTH, "order": integer(1, 100),
+              "target_wavelength": LENGTH, "temperature": TEMPERATURE, "solver": choice("slab", "vector"),
+              "ridge_width": LENGTH, "symmetry": choice("pec", "pmc", "none")},
+    "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
+              "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
+              "durations": list_of(TIME, nonempty=True, maximum=1000)},
+    "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
+}
+KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
+TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,
+       "variants": raw, **{name: table for name in CASE}}
+VARIANT = {"label": string, "set": list_of(string)}

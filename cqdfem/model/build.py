@@ -1,0 +1,398 @@
+"""Building a :class:`Model` from a case table: every check a run depends on happens here, once, so
+``cqdfem check`` (which is exactly this build) refuses whatever ``run`` would refuse, before any solve.
+
+Physics objects are built once per distinct input: the variants of a case share the threshold law
+and heat model when their settings agree (a calibration is a least-squares fit; ten were made per
+load before this was a build).
+"""
+
+import dataclasses
+import math
+import pathlib
+import re
+
+import numpy as np
+
+from cqdfem.errors import InputError
+from cqdfem.geometry import Geometry, parse_geometry, with_materials
+from cqdfem.inputs import files, readers, schema
+from cqdfem.materials import Library
+from cqdfem.model.case import HeatSource, Model
+from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
+                                   OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
+                                   ThresholdSettings)
+
+MAX_STEPS = 1_000_000            # time steps a transient may take (end_time / max_step)
+THERMAL_KINDS = ("thermal", "coupled", "sweep")
+
+
+def slug(label):
+    """A variant's directory name."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", label).strip("-").lower()[:80] or "variant"
+
+
+def load(path, overrides=()):
+    """The :class:`Model` of a case file, ``--set`` overrides applied, its ``[[variants]]`` built too."""
+    path = pathlib.Path(path)
+    data = files.read_toml(path)
+    try:
+        return from_table(data, path, overrides)
+    except InputError as e:
+        raise e.at(file=path) from None
+
+
+def create(kind, geometry, title=None, **tables):
+    """A :class:`Model` from Python: a :class:`~cqdfem.geometry.Geometry` and the case's tables as
+    dicts (unit strings or SI numbers) or settings objects — checked exactly as a case file is::
+
+        model.create("thermal", stack, pump={"intensity": "88 kW/cm^2", "duration": "2.5 us"},
+                     film={"absorptance": 0.2, "plqy": 0.15}, thermal={"end_time": "4 us"})
+    """
+    data = {"kind": kind, **({"title": title} if title else {})}
+    for name, value in tables.items():
+        if name not in schema.CASE and name != "mesh":
+            raise InputError(f"unknown table (expected one of {', '.join(sorted(schema.CASE))}, mesh)", name)
+        if dataclasses.is_dataclass(value):
+            value = {k: v for k, v in dataclasses.asdict(value).items()
+                     if v is not None and v != getattr(type(value), k, object())}
+        data[name] = _plain(value)
+    if not isinstance(geometry, Geometry):
+        raise InputError("expected a cqdfem.geometry.Geometry (e.g. Geometry.of([...]))", "geometry")
+    return _Builder(Library.default()).build(data, None, geometry=geometry)
+
+
+def _plain(value):
+    """Tuples to lists, as TOML would give them."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_table(data, path=None, overrides=(), library=None):
+    """The :class:`Model` of a case table (a parsed case file); ``path`` resolves a geometry file
+    name and names the case in messages."""
+    builder = _Builder(library or Library.default())
+    data, geo_sets = files.split_overrides(data, overrides)
+    model = builder.build(data, path, geo_sets)
+    variants = data.get("variants", [])
+    if not isinstance(variants, list):
+        raise InputError("expected [[variants]] tables with label and set", "variants")
+    base = {k: v for k, v in data.items() if k != "variants"}
+    built, seen = [], {}
+    for i, v in enumerate(variants):
+        spec = readers.section(schema.VARIANT, v, f"variants[{i}]", required=("label",))
+        label = spec["label"]
+        if slug(label) in seen:
+            raise InputError(f"label {label!r} names the same directory ({slug(label)!r}) as variant "
+                             f"{seen[slug(label)]!r}", f"variants[{i}].label")
+        seen[slug(label)] = label
+        try:
+            vdata, vsets = files.split_overrides(base, spec.get("set", ()))
+            vmodel = builder.build(vdata, path, list(geo_sets) + vsets)
+        except InputError as e:
+            raise InputError(f"{e.message} (in variant {label!r})",
+                             f"variants[{i}].set: {e.key}" if e.key else f"variants[{i}].set", e.file) from None
+        built.append((label, vmodel))
+    return dataclasses.replace(model, variants=tuple(built))
+
+
+class _Builder:
+    def __init__(self, library):
+        self.library = library
+        self.laws = {}            # ThresholdSettings -> (law, fit)
+        self.heat_models = {}     # HeatModel arguments -> HeatModel
+
+    def build(self, data, path, geometry_sets=(), geometry=None):
+        readers.section(schema.TOP, data, "", required=() if geometry else ("geometry",))
+        if geometry is None:
+            geometry = self.geometry(data, path, geometry_sets, with_materials(data, self.library))
+        s = {name: readers.section(table, data.get(name, {}), name) for name, table in schema.CASE.items()}
+        geometry = self.mesh_options(geometry, data, s, path)
+        kind = data.get("kind", "mesh")
+        m = Model(kind=kind, geometry=geometry, title=data.get("title", path.stem if path else "case"),
+                  path=pathlib.Path(path) if path else None, pump=PumpSettings(**s["pump"]),
+                  film=FilmSettings(**s["film"]), kinetics=KineticsSettings(**s["kinetics"]),
+                  thermal=ThermalSettings(**s["thermal"]), coupling=CouplingSettings(**s["coupling"]),
+                  output=OutputSettings(**s["output"]))
+        self.check_film(m)
+        if s["threshold"]:
+            m = self.threshold(m, s["threshold"])
+        if s["modes"] or kind == "modes":
+            m = dataclasses.replace(m, modes=ModesSettings(**s["modes"]))
+        if kind == "sweep":
+            for k in ("thresholds", "pump_ratios"):
+                if k not in s["sweep"]:
+                    raise InputError("missing (required for a sweep)", f"sweep.{k}")
+            m = dataclasses.replace(m, sweep=SweepSettings(**s["sweep"]))
+        if kind in THERMAL_KINDS:
+            m = self.thermal(m)
+        if kind in ("coupled", "sweep"):
+            m = self.coupled(m)
+        if m.modes is not None:
+            self.check_modes(m)
+        return m
+
+    # -- the stack -----------------------------------------------------------------------------------
+
+    def geometry(self, data, path, geometry_sets, library):
+        geo = data["geometry"]
+        if isinstance(geo, str):
+            base = path.parent if path else pathlib.Path.cwd()
+            try:
+                gpath = (base / geo).resolve()
+                exists = gpath.is_file()
+            except (OSError, ValueError, RuntimeError):      # NUL bytes, names too long, symlink loops
+                exists = False
+            if not exists:
+                shown = geo if len(geo) <= 200 else geo[:200] + "..."
+                raise InputError(f"geometry file {shown!r} does not exist (looked in {base})", "geometry")
+            try:
+                return parse_geometry(files.apply_overrides(files.read_toml(gpath), geometry_sets), gpath, library)
+            except InputError as e:
+                raise e.at(file=gpath) from None
+        if isinstance(geo, dict):
+            return parse_geometry(geo, None, library)
+        raise InputError("expected a geometry file name or an inline geometry table", "geometry")
+
+    def mesh_options(self, geometry, data, s, path):
+        """The case's [mesh] table, the pump spot and [thermal] dimension/coordinates on the geometry."""
+        mesh = dict(data.get("mesh", {}))
+        pump = s["pump"]
+        if "spot" in pump and "diameter" in pump:
+            raise InputError("give spot (rectangle) or diameter (disc), not both", "pump.diameter")
+        if "spot" in pump:
+            mesh["spot"] = data["pump"]["spot"]
+        if "diameter" in pump:
+            mesh["spot_diameter"] = data["pump"]["diameter"]
+        for k in ("dimension", "coordinates"):
+            if k in s["thermal"]:
+                mesh[k] = s["thermal"][k]
+        return geometry.with_mesh(**mesh) if mesh else geometry
+
+    def check_film(self, m):
+        if m.film.layer is None:
+            return
+        try:
+            layer = m.geometry.layer(m.film.layer)
+        except KeyError:
+            raise InputError(f"no layer named {m.film.layer!r} in the geometry", "film.layer") from None
+        if not layer.active:
+            raise InputError(f"layer {m.film.layer!r} is not the active layer", "film.layer")
+
+    # -- threshold law ---------------------------------------------------------------------------------
+
+    def threshold(self, m, table):
+        from cqdfem.lasing import threshold as thresholds
+
+        law = table.get("law", ThresholdSettings.law)
+        if law == "t0" and "T0" not in table and "fit" not in table:
+            raise InputError("the t0 law needs T0 or fit", "threshold.T0")
+        if law == "table" and "table" not in table:
+            raise InputError("the table law needs table = [[T, P_th or ratio], ...]", "threshold.table")
+        if "at_reference" not in table:
+            raise InputError("missing (the threshold at the reference temperature)", "threshold.at_reference")
+        t = ThresholdSettings(**table)
+        if t.fit:
+            check_fit(t)
+        if t not in self.laws:
+            try:
+                self.laws[t] = law_from_settings(t)
+            except ValueError as e:
+                raise InputError(f"expected a valid threshold law: {e}", "threshold") from None
+        law, fit = self.laws[t]
+        return dataclasses.replace(m, threshold=t, law=law, fit=fit)
+
+    # -- heat ------------------------------------------------------------------------------------------
+
+    def heat_model(self, m, need):
+        """The film's HeatModel (None if the case cannot have one and ``need`` is False)."""
+        from cqdfem.lasing.heat import HeatModel
+
+        film, pump = m.film, m.pump
+        for k in ("absorptance", "plqy"):
+            if getattr(film, k) is None:
+                if not need:
+                    return None
+                raise InputError(f"missing: {need} needs film.{k} to turn light into heat", f"film.{k}")
+        if film.emission_wavelength <= pump.wavelength:
+            raise InputError("expected an emission wavelength longer than the pump wavelength",
+                             "film.emission_wavelength")
+        args = dict(absorptance=film.absorptance, plqy=film.plqy, thickness=m.geometry.active.thickness,
+                    pump_wavelength=pump.wavelength, emission_wavelength=film.emission_wavelength,
+                    slope_efficiency=film.slope_efficiency, auger_share=film.auger_share)
+        key = tuple(sorted(args.items()))
+        if key not in self.heat_models:
+            try:
+                self.heat_models[key] = HeatModel(**args)
+            except ValueError as e:
+                raise InputError(str(e), "film") from None
+        return self.heat_models[key]
+
+    def thermal(self, m):
+        from cqdfem.thermal import Profile
+
+        g, th, pump = m.geometry, m.thermal, m.pump
+        film = g.active
+        if film is None:
+            raise InputError("the geometry has no layer with active = true (the heated film)", "geometry")
+        if th.end_time is None:
+            raise InputError("missing (required for a thermal run)", "thermal.end_time")
+        for i, layer in enumerate(g.layers):
+            where = f"layers[{i}].material"
+            key = where if g.path else f"geometry.{where}"
+            mats = [(layer.material, key)] + ([(layer.pillars.fill, f"{key[:-9]}.pillars.fill")] if layer.pillars else [])
+            for mat, k in mats:
+                try:
+                    mat.require("conductivity", "density", "heat_capacity", key=k)
+                except InputError as e:
+                    raise InputError(f"{e.message} (a thermal run needs k, ρ and c of every layer)", k,
+                                     g.path) from None
+        given = [k for k in ("power_density", "heat_flux", "intensity") if getattr(pump, k) is not None]
+        if len(given) > 1:
+            raise InputError(f"give one of intensity, power_density, heat_flux (got {', '.join(given)})",
+                             f"pump.{given[1]}")
+        source = None
+        description = {"film_thickness_m": film.thickness}
+        heat = None
+        if pump.power_density is not None:
+            source = HeatSource(pump.power_density, {**description, "model": "given power density"})
+        elif pump.heat_flux is not None:
+            source = HeatSource(pump.heat_flux / film.thickness,
+                                {**description, "model": "given heat flux per film area"})
+        elif pump.intensity is not None:
+            heat = self.heat_model(m, "pump.intensity")
+            description.update(model="intensity x absorptance x heat fraction / thickness (seed 000 Supp. Note)",
+                               intensity_W_m2=pump.intensity, absorptance=heat.absorptance, plqy=heat.plqy,
+                               pump_wavelength_m=heat.pump_wavelength,
+                               emission_wavelength_m=heat.emission_wavelength,
+                               heat_fraction=float(heat.heat_fraction()))
+            source = HeatSource(float(heat.power_density(pump.intensity)), description)
+        elif m.kind != "sweep":        # a sweep sets the pump itself, point by point
+            raise InputError("expected the heat source: intensity (with film.absorptance and film.plqy), "
+                             "power_density or heat_flux", "pump")
+        if source is not None:
+            source.description["power_density_W_m3"] = source.power_density
+            if not math.isfinite(source.power_density):
+                raise InputError(f"the heat density overflows ({source.power_density} W/m^3): expected a pump "
+                                 "a film can take", f"pump.{given[0]}")
+        try:
+            profile = Profile(rise_time=pump.rise_time, duration=pump.duration, period=pump.period,
+                              pulses=pump.pulses)
+        except ValueError as e:
+            raise InputError(f"expected a consistent pulse shape: {e}", "pump") from None
+        late = [t for t in th.outputs if t > th.end_time]
+        if late:
+            raise InputError(f"output time {late[0]:g} s is after thermal.end_time", "thermal.output_times")
+        if th.adaptive and th.scheme != "bdf2":
+            raise InputError("the adaptive mode controls the bdf2 scheme's error", "thermal.scheme")
+        if th.max_step is not None and th.end_time / th.max_step > MAX_STEPS:
+            raise InputError(f"end_time / max_step = {th.end_time / th.max_step:.3g} steps (more than {MAX_STEPS:.0e}):"
+                             " expected a larger max_step", "thermal.max_step")
+        if th.first_step > th.end_time:
+            raise InputError("expected a first step shorter than thermal.end_time", "thermal.first_step")
+        probes = {name: probe_coordinates(spec, g, f"thermal.probes.{name}") for name, spec in th.probes.items()}
+        return dataclasses.replace(m, profile=profile, source=source, heat=heat, probes=probes)
+
+    def coupled(self, m):
+        if m.kind == "coupled" and m.pump.intensity is None:
+            raise InputError("missing: a coupled run needs the pump intensity (the heat follows the lasing state)",
+                             "pump.intensity")
+        if m.threshold is None:
+            raise InputError(f"missing: a {m.kind} run needs a [threshold] law", "threshold")
+        heat = m.heat or self.heat_model(m, f"a {m.kind} run")
+        return dataclasses.replace(m, heat=heat)
+
+    # -- optics ----------------------------------------------------------------------------------------
+
+    def check_modes(self, m):
+        from cqdfem import optics
+
+        md, g = m.modes, m.geometry
+        if md.wavelength is None:
+            what = ("a thermal case with [modes] reports the modes on its temperature field"
+                    if m.kind == "thermal" else "required for a modes run")
+            raise InputError(f"missing ({what})", "modes.wavelength")
+        if m.kind == "thermal" and g.mesh.dimension == 3:
+            raise InputError("thermo-optic modes need a 1D or 2D thermal model (set mesh.dimension)", "modes")
+        if md.layer is not None:
+            try:
+                g.layer(md.layer)
+            except KeyError:
+                raise InputError(f"no layer named {md.layer!r} in the geometry", "modes.layer") from None
+        elif (md.thicknesses or md.wavelengths or md.material_gain or md.target_wavelength) and g.active is None:
+            raise InputError("a sweep needs the layer to vary: set modes.layer or mark the film active", "modes.layer")
+        for key, default in (("ridge_width", None), ("symmetry", "pec")):
+            if getattr(md, key) != default and md.solver != "vector":
+                raise InputError('applies to the 2D vector solver only (set solver = "vector")', f"modes.{key}")
+        if (md.material_gain is None) != (md.loss is None):
+            raise InputError("the minimum thickness for ASE needs both material_gain and loss", "modes.loss")
+        if md.ridge_width and g.active is None:
+            raise InputError("a ridge needs an active layer (the film) in the geometry", "modes.ridge_width")
+        try:
+            optics.Slab.from_geometry(g)
+        except ValueError as e:
+            raise InputError(str(e), "layers", g.path) from None
+
+
+def check_fit(t):
+    """Calibration points the laws can follow: one ratio per temperature, rising with temperature
+    (every law here has P_th increasing with T)."""
+    seen = {}
+    for i, (T, r) in enumerate(t.fit):
+        key = f"threshold.fit[{i}]"
+        if T in seen and seen[T] != r:
+            raise InputError(f"two ratios ({seen[T]:g}, {r:g}) at one temperature ({T:g} K)", key)
+        seen[T] = r
+        if (T > t.reference_temperature and r < 1) or (T < t.reference_temperature and r > 1):
+            raise InputError(f"expected a ratio {'>=' if T > t.reference_temperature else '<='} 1 "
+                             f"{'above' if T > t.reference_temperature else 'below'} the reference temperature "
+                             f"(the threshold rises with temperature), got {r:g} at {T:g} K", key)
+
+
+def law_from_settings(t):
+    """(law, fit or None) of a :class:`ThresholdSettings`; ValueError if inconsistent."""
+    from cqdfem.lasing import threshold as thresholds
+
+    if t.law == "table":
+        return thresholds.Table(t.at_reference, tuple(p[0] for p in t.table), tuple(p[1] for p in t.table),
+                                T_ref=t.reference_temperature), None
+    if t.fit:
+        fit = thresholds.calibrate(t.law, [list(p) for p in t.fit], t.at_reference, t.reference_temperature,
+                                   mass_ratio=t.mass_ratio)
+        return fit.law, fit
+    if t.law == "t0":
+        return thresholds.T0(t.at_reference, T0=t.T0, T_ref=t.reference_temperature), None
+    return thresholds.Auger(t.at_reference, energy=t.energy, mass_ratio=t.mass_ratio,
+                            T_ref=t.reference_temperature), None
+
+
+def probe_coordinates(spec, geometry, key):
+    """Model coordinates (m) of a probe: a point, or "<layer>.top|middle|bottom" on the axis; a point
+    outside the model is an input error (``check`` sees it, not the solver after meshing)."""
+    dim = geometry.mesh.dimension
+    if isinstance(spec, str):
+        name, where = spec.rsplit(".", 1)
+        try:
+            layer = geometry.layer(name)
+        except KeyError:
+            raise InputError(f"no layer named {name!r}", key) from None
+        z = {"bottom": layer.z0, "middle": layer.z0 + layer.thickness / 2, "top": layer.z1}[where]
+        return tuple([0.0] * (dim - 1) + [z])
+    if len(spec) != dim:
+        raise InputError(f"expected {dim} coordinates for a {dim}D model, got {len(spec)}", key)
+    bounds = []
+    for extent in (geometry.width, geometry.depth)[:dim - 1]:
+        lo = 0.0 if geometry.symmetric or geometry.mesh.coordinates == "axisymmetric" else -extent / 2
+        bounds.append((lo, extent / 2))
+    bounds.append((0.0, geometry.thickness))
+    tol = 1e-12 * max(geometry.thickness, *(b[1] for b in bounds))
+    for axis, (x, (lo, hi)) in enumerate(zip(spec, bounds)):
+        if not lo - tol <= x <= hi + tol:
+            raise InputError(f"the point is outside the model: coordinate {axis} = {x:g} m is not within "
+                             f"[{lo:g}, {hi:g}] m", key)
+    return tuple(spec)
+
+
+

@@ -1,0 +1,71 @@
+"""The model of one case: its stack, its typed settings and the physics objects built from them
+(threshold law, heat model, pump profile, heat source) — built once, then only read."""
+
+import dataclasses
+import pathlib
+
+from cqdfem.geometry import Geometry
+from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
+                                   OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
+                                   ThresholdSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class HeatSource:
+    """The film's heat density under the peak pump and how it was obtained (summary.json's source)."""
+    power_density: float                     # W/m³
+    description: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    kind: str                                # mesh | thermal | coupled | sweep | modes
+    geometry: Geometry
+    title: str = "case"
+    path: pathlib.Path | None = None
+    pump: PumpSettings = PumpSettings()
+    film: FilmSettings = FilmSettings()
+    kinetics: KineticsSettings = KineticsSettings()
+    threshold: ThresholdSettings | None = None
+    thermal: ThermalSettings = ThermalSettings()
+    coupling: CouplingSettings = CouplingSettings()
+    modes: ModesSettings | None = None
+    sweep: SweepSettings | None = None
+    output: OutputSettings = OutputSettings()
+    # built physics objects (None where the kind does not need them)
+    profile: object = None                   # cqdfem.thermal.Profile of the pump
+    heat: object = None                      # cqdfem.lasing.heat.HeatModel of the film
+    source: HeatSource | None = None
+    law: object = None                       # threshold law P_th(T)
+    fit: object = None                       # its calibration (cqdfem.lasing.threshold.Fit) if fitted
+    probes: dict = dataclasses.field(default_factory=dict)   # name -> model coordinates, m
+    variants: tuple = ()                     # ((label, Model), ...) from [[variants]]
+
+    @property
+    def device(self):
+        """The coupled loop's device: heat model and threshold law."""
+        from cqdfem.coupling import Device
+
+        return Device(self.heat, self.law)
+
+    @property
+    def directory(self):
+        """Where `run` writes by default."""
+        if self.output.directory:
+            return pathlib.Path(self.output.directory)
+        return pathlib.Path("results") / (self.path.stem if self.path else self.title)
+
+    def resolved(self):
+        """The fully resolved input, JSON-ready (summary.json's ``case``): every setting with its
+        default filled in and every material property as used, so a result can be recomputed."""
+        out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
+               "geometry": self.geometry.resolved()}
+        for name in ("pump", "film", "threshold", "thermal", "coupling", "modes", "sweep", "kinetics", "output"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = dataclasses.asdict(value)
+        if self.law is not None:
+            out["threshold_law"] = self.law.describe()
+        if self.source is not None:
+            out["source"] = self.source.description
+        return out

@@ -1,0 +1,156 @@
+"""The typed settings of a case: frozen dataclasses, one per table, whose field defaults are the
+package's defaults (nowhere else holds them). Field names are the case file's keys; values are SI."""
+
+import dataclasses
+
+from cqdfem.constants import EMISSION_WAVELENGTH, PUMP_WAVELENGTH, ROOM_TEMPERATURE
+
+OUTPUT_FRACTIONS = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)   # default field output times / end_time
+
+
+@dataclasses.dataclass(frozen=True)
+class PumpSettings:
+    intensity: float | None = None           # peak pump intensity, W/m²
+    power_density: float | None = None       # or the heat density in the film directly, W/m³
+    heat_flux: float | None = None           # or the heat per film area, W/m²
+    wavelength: float = PUMP_WAVELENGTH      # m
+    rise_time: float = 0.0                   # s, linear rise of each pulse
+    duration: float | None = None            # s, None: on for ever (a step)
+    period: float | None = None              # s, pulse train period
+    pulses: int = 1
+    spot: tuple | None = None                # (x, y) full widths, m: goes to the mesh options
+    diameter: float | None = None            # disc spot, m: likewise
+
+
+@dataclasses.dataclass(frozen=True)
+class FilmSettings:
+    layer: str | None = None                 # the active layer (checked against the geometry)
+    absorptance: float | None = None         # fraction of the pump absorbed in the film
+    plqy: float | None = None                # photoluminescence quantum yield
+    emission_wavelength: float = EMISSION_WAVELENGTH
+    slope_efficiency: float = 0.0            # energy fraction of the absorbed excess above threshold
+    auger_share: float = 0.0                 # share of decay through Auger at T_ref (PLQY(T))
+
+
+@dataclasses.dataclass(frozen=True)
+class KineticsSettings:
+    """Defaults are :class:`cqdfem.lasing.kinetics.Dots`'s where it has them."""
+    cross_section: float = 1e-18             # m² (1e-14 cm²) per dot at the pump
+    generation: float | None = None          # absorptions per dot per s (instead of σ I / E_p)
+    auger_lifetime: float | None = None      # None: the Dots default
+    pl_lifetime: float | None = None
+    plqy: float | None = None
+    dissociation_rate: float = 0.0
+    auger_scaling: str = "linear"
+    lattice: int = 20                        # Monte Carlo: dots per lattice side
+    time_step: float = 1e-12                 # Monte Carlo step, s
+    end_time: float = 5e-9                   # Monte Carlo end, s
+    seed: int = 0
+    intensity: float = 5e8                   # W/m² (50 kW/cm²) when the case has no pump.intensity
+
+    def dots(self, intensity=None, wavelength=PUMP_WAVELENGTH, **given):
+        """The :class:`cqdfem.lasing.kinetics.Dots` these settings describe (``given``: overrides,
+        None ignored); ValueError if inconsistent."""
+        from cqdfem.lasing import gain, kinetics
+
+        values = {k: getattr(self, k) for k in ("generation", "cross_section", "auger_lifetime", "pl_lifetime",
+                                                "plqy", "dissociation_rate", "auger_scaling")}
+        values.update((k, v) for k, v in given.items() if v is not None)
+        if values["generation"] is None:
+            I = self.intensity if intensity is None else intensity
+            values["generation"] = values["cross_section"] * I / gain.photon_energy(wavelength)
+        values.pop("cross_section")
+        return kinetics.Dots(**{k: v for k, v in values.items() if v is not None})
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdSettings:
+    at_reference: float                      # P_th at the reference temperature, W/m²
+    law: str = "t0"                          # auger | t0 | table
+    reference_temperature: float = ROOM_TEMPERATURE
+    T0: float | None = None                  # t0 law, K
+    fit: tuple | None = None                 # ((T, ratio), ...): calibrate the law's free parameter
+    table: tuple | None = None               # table law: ((T, ratio), ...)
+    energy: float = 1.94                     # auger law, eV (CdSe band gap, seed 001)
+    mass_ratio: float = 1.0                  # auger law, electron/hole mass ratio M
+
+
+@dataclasses.dataclass(frozen=True)
+class ThermalSettings:
+    end_time: float | None = None            # s (required for a transient run)
+    first_step: float = 1e-10                # s
+    step_ratio: float = 0.05                 # largest step / time so far (steps grow geometrically)
+    max_step: float | None = None            # s
+    scheme: str = "bdf2"                     # bdf2 | cn | euler
+    adaptive: bool = False                   # error-controlled bdf2 steps
+    tolerance: float = 1e-3                  # of the adaptive mode
+    solver: str = "auto"                     # auto | lu | cg
+    ambient: float = ROOM_TEMPERATURE        # K: held boundaries and convection reference
+    initial: float | None = None             # K, None: ambient
+    fixed: tuple = ("bottom",)               # boundaries held at ambient
+    convection: float = 0.0                  # W/m²/K on the top surface
+    output_times: tuple | None = None        # s, None: end_time x OUTPUT_FRACTIONS
+    probes: dict = dataclasses.field(default_factory=dict)   # name -> point or "layer.top|middle|bottom"
+    steady: bool = False                     # also solve the steady state under the peak source
+    dimension: int | None = None             # override of mesh.dimension
+    coordinates: str | None = None           # override of mesh.coordinates
+
+    @property
+    def initial_temperature(self):
+        return self.ambient if self.initial is None else self.initial
+
+    @property
+    def outputs(self):
+        return tuple(sorted(self.output_times or [self.end_time * f for f in OUTPUT_FRACTIONS]))
+
+    @property
+    def convection_bc(self):
+        """The solver's ``convection`` argument."""
+        return {"top": (self.convection, self.ambient)} if self.convection else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class CouplingSettings:
+    drive: str = "max"                       # film temperature the threshold sees: max | mean
+    steady: bool = True                      # also find the CW steady state
+
+
+@dataclasses.dataclass(frozen=True)
+class ModesSettings:
+    wavelength: float | None = None          # m (required for a modes run)
+    polarizations: tuple = ("TE", "TM")
+    count: int = 4                           # modes per polarization
+    layer: str | None = None                 # the swept layer (default: the active one)
+    thicknesses: tuple | None = None         # Γ sweep over the layer's thickness, m
+    wavelengths: tuple | None = None         # dispersion sweep, m
+    material_gain: float | None = None       # 1/m: minimum thickness for ASE (with loss)
+    loss: float | None = None                # 1/m
+    period: float | None = None              # DFB period, m: Bragg wavelength
+    order: int = 2                           # DFB order
+    target_wavelength: float | None = None   # m: layer thickness that puts the Bragg line there
+    temperature: float | None = None         # K: uniform stack temperature (dn/dT)
+    solver: str = "slab"                     # slab | vector
+    ridge_width: float | None = None         # vector solver: the active layer as a ridge, m
+    symmetry: str = "pec"                    # vector solver: wall at x = 0 (pec | pmc | none)
+
+    @property
+    def vector(self):
+        """The 2D vector solver's options (None: the 1D slab solver)."""
+        if self.solver != "vector":
+            return None
+        return {"symmetry": self.symmetry, **({"ridge_width": self.ridge_width} if self.ridge_width else {})}
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSettings:
+    thresholds: tuple                        # P_th(T_ref) values, W/m²
+    pump_ratios: tuple                       # pump / threshold
+    durations: tuple | None = None           # pump durations, s (None: the pump's)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSettings:
+    directory: str | None = None             # None: results/<case file stem>
+    fields: bool = True                      # XDMF fields for ParaView
+    plots: bool = True                       # PNG plots
+    log_time: bool = False                   # plots against log time

@@ -1,0 +1,58 @@
+"""Workflows: ``(model, comm) -> Result`` for each kind of case. They solve and collect; they never
+print or write files (see :mod:`cqdfem.output` and :mod:`cqdfem.console`).
+
+    from cqdfem import model, workflows
+    result = workflows.run(model.load("cases/fig4b-film-heating.toml"))
+    result.summary["film_max_temperature_K"]; result.write("results/fig4b")
+"""
+
+from cqdfem import compat
+from cqdfem.workflows.result import ModeFields, Result, TemperatureFields
+
+KINDS = ("mesh", "thermal", "coupled", "sweep", "modes")
+
+
+def run(model, comm=None, on_step=None):
+    """Run a case's model (with its variants); ``on_step(i, n, t)`` reports transient progress."""
+    from mpi4py import MPI
+
+    comm = comm or MPI.COMM_WORLD
+    if not model.variants:
+        return _one(model, comm, on_step)
+    results = []
+    for label, variant in model.variants:
+        r = _one(variant, comm, _labelled(on_step, label))
+        r.label = label
+        results.append((label, r))
+    rows = [{"label": label, "directory": _slug(label),
+             **{k: v for k, v in r.summary.items()
+                if k.endswith(("_K", "_s", "_m")) or k in ("source", "runaway", "steady_state", "rows", "modes")}}
+            for label, r in results]
+    return Result(kind=model.kind, title=model.title,
+                  summary={"case": model.resolved(), "variants": rows, "versions": compat.versions()},
+                  variants=tuple(results), plots=model.output.plots, log_time=model.output.log_time)
+
+
+def _slug(label):
+    from cqdfem.model import slug
+
+    return slug(label)
+
+
+def _labelled(on_step, label):
+    if on_step is None:
+        return None
+    return lambda i, n, t: on_step(i, n, t, label=label)
+
+
+def _one(model, comm, on_step):
+    from cqdfem.workflows import coupled, modes, thermal
+
+    runner = {"mesh": thermal.mesh, "thermal": thermal.thermal, "coupled": coupled.coupled,
+              "sweep": coupled.sweep, "modes": modes.modes}[model.kind]
+    result = runner(model, comm, on_step) if model.kind in ("thermal", "coupled") else runner(model, comm)
+    result.plots, result.log_time = model.output.plots, model.output.log_time
+    return result
+
+
+__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "KINDS"]

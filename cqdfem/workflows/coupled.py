@@ -1,0 +1,106 @@
+"""The coupled runaway loop (FEM heat with the threshold feedback) and the sweep (the superposition
+fast path over thresholds x pump ratios x durations)."""
+
+import dataclasses
+import time
+
+import numpy as np
+
+from cqdfem import compat
+from cqdfem.workflows.result import Result
+from cqdfem.workflows.thermal import heat_solver, nonphysical, temperature_fields
+
+SERIES_ORDER = ("time_s", "pump_W_m2", "threshold_W_m2", "lasing", "heat_W_m3", "film_max_temperature_K",
+                "film_mean_temperature_K")
+
+
+def coupled(model, comm, on_step=None):
+    """The runaway loop with the FEM heat solver; events, steady state."""
+    from cqdfem import coupling, thermal
+    from cqdfem import mesh as meshlib
+
+    th, device = model.thermal, model.device
+    pump = coupling.Pump(model.pump.intensity, model.profile)
+    wall0 = time.perf_counter()
+    sm = meshlib.create(model.geometry, comm)
+    solver = heat_solver(sm, model)
+    times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio, th.max_step,
+                              breakpoints=model.profile.breakpoints(), restarts=model.profile.jumps(),
+                              outputs=th.outputs)
+    fields = temperature_fields(model, solver)
+    cols, ev = coupling.run_fem(solver, device, pump, times, drive=model.coupling.drive, on_step=on_step,
+                                on_output=fields.record if fields else None, outputs=th.outputs)
+    steps, matrices = len(times) - 1, solver.factorisations
+    solver.free()
+    steady = None
+    if model.coupling.steady:
+        unit = heat_solver(sm, model)
+        resistance = coupling.steady_resistance(unit, model.coupling.drive)
+        unit.free()
+        T_ss, detail = coupling.steady_state(device, pump.intensity, resistance, th.ambient)
+        steady = {"resistance_K_per_W_m3": resistance, "temperature_K": T_ss,
+                  "cw_lasing": bool(detail.get("lasing", False)), "detail": detail["reason"]}
+    wall = time.perf_counter() - wall0
+    tmax = np.asarray(cols["film_max_temperature_K"])
+    columns = {k: cols[k] for k in SERIES_ORDER if k in cols}
+    columns.update((k, v) for k, v in cols.items() if k not in columns)
+    summary = {
+        "case": model.resolved(),
+        "film_max_temperature_K": tmax[-1],
+        "film_peak_temperature_K": tmax.max(),
+        **ev,
+        "threshold_law": device.threshold.describe(),
+        "threshold_fit": model.fit.describe() if model.fit else None,
+        "steady_state": steady,
+        "drive": model.coupling.drive,
+        "solver": {"scheme": th.scheme, "steps": steps, "distinct_matrices": matrices,
+                   "wall_time_s": wall, "ranks": comm.size},
+        "mesh": sm.summary(),
+        "versions": compat.versions(),
+        "warnings": nonphysical(tmax.max()),
+    }
+    return Result(kind="coupled", title=model.title, summary=summary, series=columns, fields=fields)
+
+
+def sweep(model, comm):
+    """Lasing duration and CW feasibility over thresholds x pump ratios by the superposition fast path:
+    one FEM step response and one steady solve, then milliseconds per point."""
+    from cqdfem import coupling, thermal
+    from cqdfem import mesh as meshlib
+
+    th, sw, profile = model.thermal, model.sweep, model.profile
+    wall0 = time.perf_counter()
+    sm = meshlib.create(model.geometry, comm)
+    # the response on a grid fine enough to interpolate at any age (steps double from first_step)
+    times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio / 2, th.max_step)
+    response = coupling.step_response(heat_solver(sm, model), times, drive=model.coupling.drive, steady=False)
+    resistance = coupling.steady_resistance(heat_solver(sm, model), model.coupling.drive)
+    t_fem = time.perf_counter() - wall0
+    durations = sw.durations or (profile.duration,)
+    rows = []
+    t1 = time.perf_counter()
+    for p_ref in sw.thresholds:
+        # the law's shape is the case's; only its level moves (a fit of ratios does not depend on it)
+        device = coupling.Device(model.heat, dataclasses.replace(model.law, p_ref=p_ref))
+        for ratio in sw.pump_ratios:
+            I = ratio * p_ref
+            T_ss, detail = coupling.steady_state(device, I, resistance, th.ambient)
+            for dur in durations:
+                prof = thermal.Profile(rise_time=profile.rise_time, duration=dur)
+                _, ev = coupling.run_fast(response, device, coupling.Pump(I, prof), th.initial_temperature)
+                stop = ev["lasing_stop_s"]
+                rows.append({"threshold_W_m2": p_ref, "pump_W_m2": I, "pump_ratio": ratio,
+                             "pump_duration_s": dur if dur is not None else float("inf"),
+                             "lasing_duration_s": ev["lasing_duration_s"] if ev["lasing_duration_s"] is not None else 0.0,
+                             "lasing_stops": stop is not None and (dur is None or stop < dur * (1 - 1e-9)),
+                             "runaway": ev["runaway"],
+                             "cw_steady_temperature_K": T_ss if T_ss is not None else float("nan"),
+                             "cw_lasing": bool(detail.get("lasing", False))})
+    t_points = time.perf_counter() - t1
+    summary = {"case": model.resolved(), "points": len(rows), "rows": rows,
+               "steady_resistance_K_per_W_m3": resistance,
+               "timing": {"fem_response_s": t_fem, "sweep_s": t_points,
+                          "per_point_ms": 1e3 * t_points / max(len(rows), 1)},
+               "mesh": sm.summary(), "versions": compat.versions()}
+    table = {k: [r[k] for r in rows] for k in rows[0]}
+    return Result(kind="sweep", title=model.title, summary=summary, tables={"sweep.csv": table})
