@@ -249,6 +249,9 @@ class _Builder:
                 except InputError as e:
                     raise InputError(f"{e.message} (a thermal run needs k, ρ and c of every layer)", k,
                                      g.path) from None
+        if m.kind == "coupled" and pump.intensity is None:
+            raise InputError("missing: a coupled run needs the pump intensity (the heat follows the lasing state)",
+                             "pump.intensity")
         given = [k for k in ("power_density", "heat_flux", "intensity") if getattr(pump, k) is not None]
         if len(given) > 1:
             raise InputError(f"give one of intensity, power_density, heat_flux (got {', '.join(given)})",
@@ -296,9 +299,6 @@ class _Builder:
         return dataclasses.replace(m, profile=profile, source=source, heat=heat, probes=probes)
 
     def coupled(self, m):
-        if m.kind == "coupled" and m.pump.intensity is None:
-            raise InputError("missing: a coupled run needs the pump intensity (the heat follows the lasing state)",
-                             "pump.intensity")
         if m.threshold is None:
             raise InputError(f"missing: a {m.kind} run needs a [threshold] law", "threshold")
         heat = m.heat or self.heat_model(m, f"a {m.kind} run")
