@@ -217,31 +217,10 @@ def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
 
 
 def write_fields(directory, fields):
-    """XDMF for ParaView (reader: Xdmf3ReaderT), collective. Temperature snapshots go to
-    temperature.xdmf and the material fields (region tag, ρc, k in-plane/cross-plane, DG0) to
-    materials.xdmf; vector modes to modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve); a
-    mesh to mesh.xdmf."""
-    from dolfinx.io import XDMFFile
-
-    from cqdfem.workflows.result import ModeFields, TemperatureFields
-
-    if isinstance(fields, TemperatureFields):
-        with XDMFFile(fields.mesh.comm, str(directory / "temperature.xdmf"), "w") as f:
-            f.write_mesh(fields.mesh)
-            for t, u in fields.snapshots:
-                f.write_function(u, t)
-        with XDMFFile(fields.mesh.comm, str(directory / "materials.xdmf"), "w") as f:
-            f.write_mesh(fields.mesh)
-            f.write_meshtags(fields.cell_tags, fields.mesh.geometry)
-            for u in fields.materials:
-                f.write_function(u)
-    elif isinstance(fields, ModeFields):
-        from cqdfem import vectormodes
-
-        for suffix, section, modes in fields.sets:
-            vectormodes.write_modes(directory / f"modes{suffix}.xdmf", section, modes)
-    elif fields is not None:          # a StackMesh
-        fields.write(directory / "mesh.xdmf")
+    """XDMF for ParaView (reader: Xdmf3ReaderT), collective: whatever fields a result holds write
+    themselves (temperature + materials, vector modes, a mesh)."""
+    if fields is not None:
+        fields.write_xdmf(directory)
 
 
 # --- a result, whole ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ print or write files (see :mod:`cqdfem.output` and :mod:`cqdfem.console`).
 """
 
 from cqdfem import compat
-from cqdfem.workflows.result import ModeFields, Result, TemperatureFields
+from cqdfem.workflows.result import MeshFields, ModeFields, Result, TemperatureFields
 
 KINDS = ("mesh", "thermal", "coupled", "sweep", "modes")
 
@@ -55,4 +55,4 @@ def _one(model, comm, on_step):
     return result
 
 
-__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "KINDS"]
+__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "MeshFields", "KINDS"]

@@ -18,11 +18,41 @@ class TemperatureFields:
         f.name = solver.temperature.name
         self.snapshots.append((t, f))
 
+    def write_xdmf(self, directory):
+        """temperature.xdmf (the snapshots) and materials.xdmf (region tags, ρc, k); collective."""
+        from dolfinx.io import XDMFFile
+
+        with XDMFFile(self.mesh.comm, str(directory / "temperature.xdmf"), "w") as f:
+            f.write_mesh(self.mesh)
+            for t, u in self.snapshots:
+                f.write_function(u, t)
+        with XDMFFile(self.mesh.comm, str(directory / "materials.xdmf"), "w") as f:
+            f.write_mesh(self.mesh)
+            f.write_meshtags(self.cell_tags, self.mesh.geometry)
+            for u in self.materials:
+                f.write_function(u)
+
 
 @dataclasses.dataclass
 class ModeFields:
     """Vector mode fields: [(file suffix, Section, [VectorMode])]."""
     sets: list
+
+    def write_xdmf(self, directory):
+        """modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve): E_t, E_z, |E|²; collective."""
+        from cqdfem import vectormodes
+
+        for suffix, section, modes in self.sets:
+            vectormodes.write_modes(directory / f"modes{suffix}.xdmf", section, modes)
+
+
+@dataclasses.dataclass
+class MeshFields:
+    """A mesh kind's result: the stack mesh (cqdfem.mesh.StackMesh)."""
+    mesh: object
+
+    def write_xdmf(self, directory):
+        self.mesh.write(directory / "mesh.xdmf")
 
 
 @dataclasses.dataclass
@@ -32,7 +62,7 @@ class Result:
     summary: dict                             # JSON-ready: SI values, names ending in the unit
     series: dict = dataclasses.field(default_factory=dict)    # timeseries.csv: column -> array
     tables: dict = dataclasses.field(default_factory=dict)    # other CSVs: file name -> {column: array}
-    fields: object = None                     # TemperatureFields | ModeFields | StackMesh | None
+    fields: object = None                     # TemperatureFields | ModeFields | MeshFields | None
     variants: tuple = ()                      # ((label, Result), ...)
     label: str | None = None
     plots: bool = True                        # the case's output.plots

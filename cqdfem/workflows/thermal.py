@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from cqdfem import compat
-from cqdfem.workflows.result import Result, TemperatureFields
+from cqdfem.workflows.result import MeshFields, Result, TemperatureFields
 
 NONPHYSICAL_K = 2000.0   # K: far above where any CQD film (or its ligands) survives
 
@@ -14,7 +14,7 @@ def mesh(model, comm):
     from cqdfem import mesh as meshlib
 
     sm = meshlib.create(model.geometry, comm)
-    return Result(kind="mesh", title=model.title, fields=sm,
+    return Result(kind="mesh", title=model.title, fields=MeshFields(sm),
                   summary={"case": model.resolved(), "mesh": sm.summary(), "versions": compat.versions()})
 
 
