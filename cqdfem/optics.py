@@ -1,6 +1,6 @@
 """Guided modes of film stacks: n_eff, confinement Γ, cutoff, Bragg wavelength (slab, 1D).
 
-The stack (``cqdfem.case.Geometry``: layers bottom to top, ``cover`` above) is a planar waveguide;
+The stack (``cqdfem.geometry.Geometry``: layers bottom to top, ``cover`` above) is a planar waveguide;
 its bottom layer is taken as a semi-infinite substrate when it is thicker than ``semi_infinite``
 (1 mm substrates are), the cover is semi-infinite. Fields depend on y (normal to the layers):
 

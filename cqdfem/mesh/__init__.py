@@ -26,7 +26,7 @@ class StackMesh:
     region_layer: dict           # region name -> layer name
     region_material: dict        # region name -> Material
     layer_cells: dict            # layer name -> cells through the layer
-    geometry: object             # cqdfem.case.Geometry the mesh was built from
+    geometry: object             # cqdfem.geometry.Geometry the mesh was built from
     grid: object = None          # the StackGrid (µm), on rank 0 only
 
     @property
@@ -144,7 +144,7 @@ class StackMesh:
 
 
 def create(geometry, comm=None, **options):
-    """Mesh a :class:`cqdfem.case.Geometry` on ``comm`` (default: COMM_WORLD).
+    """Mesh a :class:`cqdfem.geometry.Geometry` on ``comm`` (default: COMM_WORLD).
 
     ``options`` override the geometry's [mesh] table (dimension, film_cells, growth, spot, ...).
     """

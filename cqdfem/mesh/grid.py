@@ -69,7 +69,7 @@ def _size_integral(a, b, size):
 def cell_count(a, b, size, min_cells):
     """How many cells :func:`graded_nodes` would make (without making them)."""
     total = _size_integral(a, b, size)[1][-1]
-    return max(int(min_cells), int(math.ceil(total - 1e-9))) if math.isfinite(total) else math.inf
+    return max(float(min_cells), math.ceil(total - 1e-9)) if total < 1e15 else math.inf
 
 
 def _interval_distance(x, lo, hi):
@@ -118,7 +118,7 @@ def estimate_cells(geometry):
     vertical = sum(cell_count(lo, hi, size, opts.film_cells if l.active else opts.min_cells)
                    for l, (lo, hi, _) in zip(geometry.layers, layers))
     if opts.dimension == 1:
-        return vertical
+        return float(vertical)
     lateral = [_lateral_count(geometry, geometry.width)]
     if opts.dimension == 3:
         lateral.append(_lateral_count(geometry, geometry.depth))
@@ -131,8 +131,8 @@ def estimate_cells(geometry):
             if n > MAX_PILLARS_3D:
                 raise InputError(f"{n} pillars in a 3D model: reduce domain.width/depth "
                                  "(3D pillar arrays are meant for small domains)", "domain.width")
-        return vertical * 2 * lateral[0] * lateral[1] * 3      # triangles x layers, 3 tetrahedra a prism
-    return vertical * lateral[0] * 2
+        return float(vertical) * 2 * lateral[0] * lateral[1] * 3      # triangles x layers, 3 tetrahedra a prism
+    return float(vertical) * lateral[0] * 2
 
 
 def _lateral_count(geometry, extent):
