@@ -14,7 +14,7 @@ import tomllib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from cqdfem import case as caselib  # noqa: E402
+from cqdfem import geometry as caselib  # noqa: E402
 from cqdfem import compat  # noqa: E402
 from cqdfem import mesh as meshlib  # noqa: E402
 

@@ -30,14 +30,13 @@ CHECK_TIMES = (1e-7, 1e-6, 4e-6)
 
 
 def setup(refined=False):
-    from cqdfem import case as caselib
     from cqdfem import mesh as meshlib
+    from cqdfem import model
 
     sets = ["geometry.mesh.film_cells=8", "mesh.spot_cells=10", "geometry.mesh.growth=1.2"] if refined else []
-    case = caselib.load_case(CASE, sets)
-    s = caselib.thermal_settings(case)
-    sm = meshlib.create(case.geometry)
-    return case, s, sm
+    m = model.load(CASE, sets)
+    sm = meshlib.create(m.geometry)
+    return m, sm
 
 
 def checkpoints(t, tmax):
@@ -52,12 +51,13 @@ def run_ours(refined=False):
     from cqdfem import thermal
 
     t0 = time.perf_counter()
-    case, s, sm = setup(refined)
+    m, sm = setup(refined)
+    th = m.thermal
     t_mesh = time.perf_counter() - t0
-    solver = thermal.HeatSolver(sm, fixed_temperature=s["fixed_temperature"])
-    solver.add_source(s["power_density"], profile=s["profile"])
-    ratio = s["step_ratio"] / (4 if refined else 1)
-    times = thermal.time_grid(s["end_time"], s["first_step"] / (4 if refined else 1), ratio)
+    solver = thermal.HeatSolver(sm, fixed_temperature=th.ambient)
+    solver.add_source(m.source.power_density, profile=m.profile)
+    ratio = th.step_ratio / (4 if refined else 1)
+    times = thermal.time_grid(th.end_time, th.first_step / (4 if refined else 1), ratio)
     t1 = time.perf_counter()
     h = solver.run(times, energy=False)
     t_solve = time.perf_counter() - t1
@@ -77,16 +77,16 @@ def run_naive(steps):
 
     from cqdfem import compat, thermal
 
-    case, s, sm = setup()
+    m, sm = setup()
     helper = thermal.HeatSolver(sm, fixed_temperature=0.0)    # only for its material fields and bc
     V = helper.V
     u_n = fem.Function(V)
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-    dt = s["end_time"] / steps
+    dt = m.thermal.end_time / steps
     dx = helper.dx
     film = tuple(sm.tags("film.spot"))
     a = helper.rho_c * u * v / dt * dx + ufl.inner(helper.kappa * ufl.grad(u), ufl.grad(v)) * dx
-    L = helper.rho_c * u_n * v / dt * dx + PETSc.ScalarType(s["power_density"]) * v * dx(film)
+    L = helper.rho_c * u_n * v / dt * dx + PETSc.ScalarType(m.source.power_density) * v * dx(film)
     problem = compat.linear_problem(a, L, bcs=helper.bcs, prefix="naive_",
                                     petsc_options={"ksp_type": "preonly", "pc_type": "lu",
                                                    "pc_factor_mat_solver_type": "mumps"})

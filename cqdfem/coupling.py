@@ -79,15 +79,16 @@ def _drive_key(drive):
             "centre": "centre_temperature_K"}[drive]
 
 
-def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=()):
-    """The coupled loop with the FEM heat solver (``solver`` has no pump source of its own).
+def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=(), shape=None):
+    """The coupled loop with the FEM heat solver (``solver`` has no film source of its own).
 
     Returns (columns dict, events dict). ``drive``: 'max' (film maximum), 'mean' (spot mean) or
-    'centre' (a probe named 'centre' the caller added).
+    'centre' (a probe named 'centre' the caller added). ``shape``: the film heat's depth profile
+    (see :meth:`cqdfem.thermal.HeatSolver.add_source`; its mean is the device's heat density).
     """
     key = _drive_key(drive)
     fb = _Feedback(device, pump, solver.T_initial)
-    solver.add_source(1.0, profile=fb, name="feedback")      # W/m³ per unit of the feedback's value
+    solver.add_source(1.0, profile=fb, name="feedback", shape=shape)   # W/m³ per unit of the feedback's value
 
     def step(i, n, t):
         fb.T = solver.latest[key]
@@ -175,20 +176,20 @@ class StepResponse:
         return np.interp(t, self.time_s, self.rise_K_per_W_m3)
 
 
-def step_response(solver, times, drive="centre", steady=True):
+def step_response(solver, times, drive="centre", steady=True, shape=None):
     """R(t) of the FEM ``solver`` (no sources of its own) to a unit heat density switched on at t=0."""
     key = _drive_key(drive)
     # a large unit: the rise must stand well clear of T_fixed's rounding (295 K + 1e-16 K is 295 K)
-    solver.add_source(UNIT, name="unit")
+    solver.add_source(UNIT, name="unit", shape=shape)
     h = solver.run(times, energy=False)
     rise = (h.column(key) - solver.T_fixed) / UNIT
     ss = _steady_rise(solver, key) if steady else None
     return StepResponse(np.asarray(h.column("time_s")), rise, ss)
 
 
-def steady_resistance(solver, drive="max"):
+def steady_resistance(solver, drive="max", shape=None):
     """Steady drive-temperature rise per W/m³ of heat in the film (``solver`` without sources)."""
-    solver.add_source(UNIT, name="unit")
+    solver.add_source(UNIT, name="unit", shape=shape)
     return _steady_rise(solver, _drive_key(drive))
 
 

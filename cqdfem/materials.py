@@ -9,6 +9,8 @@ import math
 import tomllib
 from importlib import resources
 
+import numpy as np
+
 from cqdfem import units
 from cqdfem.errors import InputError
 
@@ -16,8 +18,10 @@ from cqdfem.errors import InputError
 FIELDS = {
     "conductivity": "W/m/K", "density": "kg/m^3", "heat_capacity": "J/kg/K",
     "refractive_index": "", "extinction": "", "wavelength": "m", "dn_dT": "1/K",
+    "absorption_cross_section": "m^2", "dot_density": "1/m^3",
     "description": None, "source": None,
 }
+SAME_WAVELENGTH = 1e-9    # m: a value given at λ holds within this of λ (no dispersion model)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +34,32 @@ class Material:
     extinction: float = 0.0                    # imaginary part of the index
     wavelength: float | None = None            # m, where the index was given
     dn_dT: float = 0.0                         # 1/K
+    optical_constants: tuple | None = None     # ((λ m, n, k), ...) sorted by λ: interpolated between rows
+    absorption_cross_section: tuple | None = None   # (σ m², λ m) per dot: a CQD film's k there, σ N λ / 4π
+    dot_density: float | None = None           # dots per m³
     description: str = ""
     source: str = ""
+
+    def index(self, wavelength):
+        """The complex refractive index n + ik at ``wavelength`` (m), or None where the material
+        does not say: a table (interpolated, not extrapolated), the dots' absorption cross-section
+        and density at its wavelength, or the scalar index and extinction at their wavelength."""
+        near = (lambda lam: lam is not None and abs(lam - wavelength) <= SAME_WAVELENGTH)   # noqa: E731
+        n = k = None
+        table = self.optical_constants
+        if table and table[0][0] - SAME_WAVELENGTH <= wavelength <= table[-1][0] + SAME_WAVELENGTH:
+            lams = [r[0] for r in table]
+            n = float(np.interp(wavelength, lams, [r[1] for r in table]))
+            k = float(np.interp(wavelength, lams, [r[2] for r in table]))
+        elif self.refractive_index is not None and near(self.wavelength):
+            n, k = self.refractive_index, self.extinction
+        if self.absorption_cross_section and self.dot_density and near(self.absorption_cross_section[1]):
+            sigma, _ = self.absorption_cross_section
+            k = sigma * self.dot_density * wavelength / (4 * math.pi)      # κ = α λ / 4π, α = σ N
+            n = n if n is not None else self.refractive_index
+        if n is None or k is None:
+            return None
+        return complex(n, k)
 
     @property
     def isotropic(self):
@@ -63,6 +91,18 @@ def _parse_fields(name, table, key):
             if not isinstance(value, str):
                 raise InputError("expected a string", f"{key}.{field}")
             values[field] = value
+        elif field == "refractive_index" and isinstance(value, list):
+            values["optical_constants"] = _optical_table(value, f"{key}.{field}")
+            values[field] = values["optical_constants"][-1][1]     # the longest wavelength's n (emission side)
+        elif field == "absorption_cross_section":
+            if not isinstance(value, list) or len(value) != 2:
+                raise InputError('expected [cross-section, wavelength], e.g. ["1.0e-14 cm^2", "442 nm"]',
+                                 f"{key}.{field}")
+            sigma = units.parse(value[0], "m^2", f"{key}.{field}[0]")
+            lam = units.parse(value[1], "m", f"{key}.{field}[1]")
+            if not (0 < sigma < 1e-10) or not (0 < lam < 1e-3):
+                raise InputError(f"expected a positive cross-section and wavelength, got {value!r}", f"{key}.{field}")
+            values[field] = (sigma, lam)
         elif field == "conductivity":
             ks = value if isinstance(value, list) else [value, value]
             if len(ks) != 2:
@@ -73,12 +113,35 @@ def _parse_fields(name, table, key):
             values[field] = ks
         else:
             v = units.parse(value, unit, f"{key}.{field}") if unit else _number(value, f"{key}.{field}")
-            if abs(v) > 1e12:          # beyond any material; keeps every product finite
+            if abs(v) > (1e30 if field == "dot_density" else 1e12):   # beyond any material; products stay finite
                 raise InputError(f"expected a {field} of a real material, got {value!r}", f"{key}.{field}")
-            if field in ("density", "heat_capacity", "refractive_index", "wavelength") and v <= 0:
+            if field in ("density", "heat_capacity", "refractive_index", "wavelength", "dot_density") and v <= 0:
                 raise InputError(f"expected a positive {field}, got {value!r}", f"{key}.{field}")
+            if field == "extinction" and v < 0:
+                raise InputError(f"expected an extinction coefficient k >= 0, got {value!r}", f"{key}.{field}")
+            if field == "refractive_index":
+                values["optical_constants"] = None      # a scalar replaces a base material's table
             values[field] = v
     return values
+
+
+def _optical_table(rows, key):
+    """[[wavelength, n, k], ...] -> ((λ m, n, k), ...) sorted, k >= 0, n > 0, distinct wavelengths."""
+    if not rows:
+        raise InputError("expected rows [wavelength, n, k]", key)
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 3:
+            raise InputError(f'expected a row [wavelength, n, k] like ["442 nm", 1.97, 0.08], got {row!r}', f"{key}[{i}]")
+        lam = units.parse(row[0], "m", f"{key}[{i}][0]")
+        n, k = _number(row[1], f"{key}[{i}][1]"), _number(row[2], f"{key}[{i}][2]")
+        if not (0 < lam < 1e-3) or not (0 < n < 100) or not (0 <= k < 100):
+            raise InputError(f"expected a wavelength > 0, n > 0 and k >= 0, got {row!r}", f"{key}[{i}]")
+        out.append((lam, n, k))
+    out.sort()
+    if any(a[0] == b[0] for a, b in zip(out, out[1:])):
+        raise InputError("expected one row per wavelength", key)
+    return tuple(out)
 
 
 def _number(value, key):

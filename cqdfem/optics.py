@@ -311,13 +311,16 @@ def wavelength_sweep(slab, layer, wavelengths, polarization="TE"):
 
 
 def _sweep(points, layer, polarization):
-    """Warm-started: each solve starts from the windows the previous one needed (usually no regrowth)."""
+    """Warm-started: each solve starts from the window the previous *mode* needed (20 of its decay
+    lengths each side, at least 4 wavelengths), not from the largest window any point used: one
+    point near cutoff would otherwise make every later, well-confined point pay for a 200 µm window."""
     out, window = [], None
     for s, lam, x in points:
         try:
             m = slab_modes(s, lam, polarization, n_modes=1, window=window)[0]
-            top = sum(t for _, t, _ in s.layers)
-            window = (-m.y[0], m.y[-1] - top)
+            k0 = 2 * math.pi / lam
+            window = tuple(min(max(20 / (k0 * math.sqrt(max(m.n_eff ** 2 - n ** 2, 1e-30))), 4 * lam), 500 * lam)
+                           for n in (s.substrate, s.cover))
             out.append((x, m.n_eff, m.confinement.get(layer, 0.0)))
         except CutoffError:
             out.append((x, float("nan"), 0.0))

@@ -16,7 +16,7 @@ import fuzz  # noqa: E402
 _DIR = fuzz.workspace(pathlib.Path(tempfile.mkdtemp(prefix="cqdfem-fuzz-")))
 
 
-@settings(max_examples=300, deadline=None, derandomize=True,
+@settings(max_examples=1000, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=0, max_value=2 ** 32))
 def test_mutated_inputs_meet_the_contract(seed):

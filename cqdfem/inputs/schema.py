@@ -13,6 +13,17 @@ INTENSITY = quantity("W/m^2", positive=True, maximum=1e20)
 TIME = quantity("s", positive=True, maximum=1e6)
 TEMPERATURE = quantity("K", positive=True, maximum=1e5)
 FRACTION = number(0.0, 1.0)
+def fraction_or(word):
+    """A number in [0, 1], or ``word``."""
+    def read(value, key):
+        if value == word:
+            return value
+        if isinstance(value, str):
+            raise InputError(f"expected a number in [0, 1] or {word!r}, got {value!r}", key)
+        return FRACTION(value, key)
+    return read
+
+
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 # --- geometry files ------------------------------------------------------------------------------
@@ -59,7 +70,7 @@ CASE = {
              "spot": list_of(LENGTH, 2), "diameter": LENGTH, "duration": TIME,
              "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
              "period": TIME, "pulses": integer(1, 10000)},
-    "film": {"layer": string, "absorptance": FRACTION, "plqy": FRACTION,
+    "film": {"layer": string, "absorptance": fraction_or("optics"), "plqy": FRACTION,
              "emission_wavelength": LENGTH, "slope_efficiency": FRACTION, "auger_share": FRACTION},
     "kinetics": {"cross_section": quantity("m^2", positive=True), "generation": quantity("1/s", positive=True),
                  "auger_lifetime": TIME, "pl_lifetime": TIME, "plqy": FRACTION,

@@ -211,15 +211,18 @@ class _Builder:
         from cqdfem.lasing.heat import HeatModel
 
         film, pump = m.film, m.pump
-        for k in ("absorptance", "plqy"):
-            if getattr(film, k) is None:
+        absorptance = film_absorptance(m)
+        for k, v in (("absorptance", absorptance), ("plqy", film.plqy)):
+            if v is None:
                 if not need:
                     return None
-                raise InputError(f"missing: {need} needs film.{k} to turn light into heat", f"film.{k}")
+                why = (f" (the optics cannot give it: {m.absorption_note})"
+                       if k == "absorptance" and m.absorption_note else "")
+                raise InputError(f"missing: {need} needs film.{k} to turn light into heat{why}", f"film.{k}")
         if film.emission_wavelength <= pump.wavelength:
             raise InputError("expected an emission wavelength longer than the pump wavelength",
                              "film.emission_wavelength")
-        args = dict(absorptance=film.absorptance, plqy=film.plqy, thickness=m.geometry.active.thickness,
+        args = dict(absorptance=absorptance, plqy=film.plqy, thickness=m.geometry.active.thickness,
                     pump_wavelength=pump.wavelength, emission_wavelength=film.emission_wavelength,
                     slope_efficiency=film.slope_efficiency, auger_share=film.auger_share)
         key = tuple(sorted(args.items()))
@@ -252,6 +255,7 @@ class _Builder:
         if m.kind == "coupled" and pump.intensity is None:
             raise InputError("missing: a coupled run needs the pump intensity (the heat follows the lasing state)",
                              "pump.intensity")
+        m = self.pump_optics(m)
         given = [k for k in ("power_density", "heat_flux", "intensity") if getattr(pump, k) is not None]
         if len(given) > 1:
             raise InputError(f"give one of intensity, power_density, heat_flux (got {', '.join(given)})",
@@ -267,7 +271,8 @@ class _Builder:
         elif pump.intensity is not None:
             heat = self.heat_model(m, "pump.intensity")
             description.update(model="intensity x absorptance x heat fraction / thickness (seed 000 Supp. Note)",
-                               intensity_W_m2=pump.intensity, absorptance=heat.absorptance, plqy=heat.plqy,
+                               intensity_W_m2=pump.intensity, absorptance=heat.absorptance,
+                               absorptance_from=absorptance_origin(m), plqy=heat.plqy,
                                pump_wavelength_m=heat.pump_wavelength,
                                emission_wavelength_m=heat.emission_wavelength,
                                heat_fraction=float(heat.heat_fraction()))
@@ -296,13 +301,56 @@ class _Builder:
         if th.first_step > th.end_time:
             raise InputError("expected a first step shorter than thermal.end_time", "thermal.first_step")
         probes = {name: probe_coordinates(spec, g, f"thermal.probes.{name}") for name, spec in th.probes.items()}
-        return dataclasses.replace(m, profile=profile, source=source, heat=heat, probes=probes)
+        if heat is None and m.kind in ("coupled", "sweep"):
+            heat = self.heat_model(m, f"a {m.kind} run")
+        m = dataclasses.replace(m, profile=profile, source=source, heat=heat, probes=probes)
+        if heat is not None and m.absorption is not None and not isinstance(m.film.absorptance, float):
+            m = self.optical_sources(m)      # the pump's light, not a given heat: optics places it
+        return m
+
+    def pump_optics(self, m):
+        """Where the stack absorbs the pump (transfer matrix), when every material has optical
+        constants at the pump; else the reason it cannot be computed."""
+        from cqdfem import absorption
+
+        try:
+            res = absorption.of_geometry(m.geometry, m.pump.wavelength)
+        except ValueError as e:
+            if m.film.absorptance == "optics":
+                raise InputError(f"absorptance from optics: {e}", "film.absorptance") from None
+            return dataclasses.replace(m, absorption=None, absorption_note=str(e))
+        return dataclasses.replace(m, absorption=res, absorption_note=None)
+
+    def optical_sources(self, m):
+        """With the absorptance from optics, the film's heat follows the absorbed profile and every
+        other absorbing layer is heated by what it absorbs (CQD in it emits like the film; any other
+        absorber turns all of it into heat)."""
+        from cqdfem import absorption
+
+        g, res = m.geometry, m.absorption
+        dim = g.mesh.dimension
+        film = g.active
+        shape = absorption.depth_shape(res, film.name, film.z1, dim)
+        extra = []
+        for layer in g.layers:
+            A = res.absorptance.get(layer.name, 0.0)
+            if layer.active or A <= 0:
+                continue
+            dots = any(mat.dot_density for mat in (layer.material, layer.pillars and layer.pillars.fill) if mat)
+            fraction = m.heat.heat_fraction() if dots else 1.0
+            extra.append(LayerHeat(layer.name, A, float(fraction), layer.thickness,
+                                   absorption.depth_shape(res, layer.name, layer.z1, dim),
+                                   "CQD (emits as the film)" if dots else "absorber (all heat)"))
+        if extra and m.kind == "sweep":
+            raise InputError(f"a sweep superposes the film's response only, but {', '.join(x.layer for x in extra)} "
+                             "also absorb the pump: run the coupled kind, or give film.absorptance as a number",
+                             "film.absorptance")
+        return dataclasses.replace(m, film_shape=shape, layer_heat=tuple(extra))
 
     def coupled(self, m):
         if m.threshold is None:
             raise InputError(f"missing: a {m.kind} run needs a [threshold] law", "threshold")
-        heat = m.heat or self.heat_model(m, f"a {m.kind} run")
-        return dataclasses.replace(m, heat=heat)
+        return m
 
     # -- optics ----------------------------------------------------------------------------------------
 
@@ -334,6 +382,39 @@ class _Builder:
             optics.Slab.from_geometry(g)
         except ValueError as e:
             raise InputError(str(e), "layers", g.path) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerHeat:
+    """Pump heat in a layer other than the film: ``absorptance`` of the incident intensity, of which
+    ``heat_fraction`` is heat, over ``thickness``, following ``shape`` (a function of coordinates)."""
+    layer: str
+    absorptance: float
+    heat_fraction: float
+    thickness: float
+    shape: object
+    what: str
+
+    def density(self, intensity):
+        """Mean heat density (W/m³) under the spot at pump ``intensity`` (W/m²)."""
+        return intensity * self.absorptance * self.heat_fraction / self.thickness
+
+
+def film_absorptance(m):
+    """The film's absorptance: the number given, else (``"optics"`` or not given) the transfer-matrix
+    result when the stack's optics are known, else None."""
+    a = m.film.absorptance
+    if isinstance(a, float):
+        return a
+    if m.absorption is not None and m.geometry.active is not None:
+        return float(m.absorption.absorptance[m.geometry.active.name])
+    return None
+
+
+def absorptance_origin(m):
+    if isinstance(m.film.absorptance, float):
+        return "given (film.absorptance)"
+    return "optics (transfer matrix at the pump wavelength, cqdfem.absorption)"
 
 
 def check_fit(t):

@@ -39,6 +39,10 @@ class Model:
     law: object = None                       # threshold law P_th(T)
     fit: object = None                       # its calibration (cqdfem.lasing.threshold.Fit) if fitted
     probes: dict = dataclasses.field(default_factory=dict)   # name -> model coordinates, m
+    absorption: object = None                # cqdfem.absorption.Absorption of the stack at the pump
+    absorption_note: str | None = None       # why there is none (a material without optical constants)
+    film_shape: object = None                # the film heat's depth profile (absorptance from optics)
+    layer_heat: tuple = ()                   # LayerHeat of other absorbing layers (absorptance from optics)
     variants: tuple = ()                     # ((label, Model), ...) from [[variants]]
 
     @property
@@ -68,4 +72,16 @@ class Model:
             out["threshold_law"] = self.law.describe()
         if self.source is not None:
             out["source"] = self.source.description
+        return out
+
+    def pump_absorption(self):
+        """summary.json's ``pump_absorption``: R, T and A per layer at the pump (or why not known)."""
+        if self.absorption is None:
+            return {"wavelength_m": self.pump.wavelength, "unknown": self.absorption_note}
+        out = self.absorption.summary()
+        out["assumptions"] = ("normal incidence from the cover, coherent thin layers, an incoherent substrate "
+                              "over 10 um with air below it, patterned layers as their effective medium")
+        if self.layer_heat:
+            out["heated_layers"] = {h.layer: {"absorptance": h.absorptance, "heat_fraction": h.heat_fraction,
+                                              "what": h.what} for h in self.layer_heat}
         return out

@@ -25,7 +25,8 @@ class PumpSettings:
 @dataclasses.dataclass(frozen=True)
 class FilmSettings:
     layer: str | None = None                 # the active layer (checked against the geometry)
-    absorptance: float | None = None         # fraction of the pump absorbed in the film
+    absorptance: float | str | None = None   # fraction of the pump the film absorbs, or "optics"
+                                             # (None: "optics" when every material has optical constants)
     plqy: float | None = None                # photoluminescence quantum yield
     emission_wavelength: float = EMISSION_WAVELENGTH
     slope_efficiency: float = 0.0            # energy fraction of the absorbed excess above threshold

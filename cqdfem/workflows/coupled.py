@@ -8,7 +8,7 @@ import numpy as np
 
 from cqdfem import compat
 from cqdfem.workflows.result import Result
-from cqdfem.workflows.thermal import heat_solver, nonphysical, temperature_fields
+from cqdfem.workflows.thermal import add_layer_heat, heat_solver, nonphysical, temperature_fields
 
 SERIES_ORDER = ("time_s", "pump_W_m2", "threshold_W_m2", "lasing", "heat_W_m3", "film_max_temperature_K",
                 "film_mean_temperature_K")
@@ -27,15 +27,17 @@ def coupled(model, comm, on_step=None):
     times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio, th.max_step,
                               breakpoints=model.profile.breakpoints(), restarts=model.profile.jumps(),
                               outputs=th.outputs)
+    add_layer_heat(solver, model)
     fields = temperature_fields(model, solver)
     cols, ev = coupling.run_fem(solver, device, pump, times, drive=model.coupling.drive, on_step=on_step,
-                                on_output=fields.record if fields else None, outputs=th.outputs)
+                                on_output=fields.record if fields else None, outputs=th.outputs,
+                                shape=model.film_shape)
     steps, matrices = len(times) - 1, solver.factorisations
     solver.free()
     steady = None
     if model.coupling.steady:
         unit = heat_solver(sm, model)
-        resistance = coupling.steady_resistance(unit, model.coupling.drive)
+        resistance = coupling.steady_resistance(unit, model.coupling.drive, shape=model.film_shape)
         unit.free()
         T_ss, detail = coupling.steady_state(device, pump.intensity, resistance, th.ambient)
         steady = {"resistance_K_per_W_m3": resistance, "temperature_K": T_ss,
@@ -49,6 +51,7 @@ def coupled(model, comm, on_step=None):
         "film_max_temperature_K": tmax[-1],
         "film_peak_temperature_K": tmax.max(),
         **ev,
+        "pump_absorption": model.pump_absorption(),
         "threshold_law": device.threshold.describe(),
         "threshold_fit": model.fit.describe() if model.fit else None,
         "steady_state": steady,
@@ -57,7 +60,9 @@ def coupled(model, comm, on_step=None):
                    "wall_time_s": wall, "ranks": comm.size},
         "mesh": sm.summary(),
         "versions": compat.versions(),
-        "warnings": nonphysical(tmax.max()),
+        "warnings": nonphysical(tmax.max()) + (
+            [f"the steady state counts the film's heat only, not the pump absorbed in "
+             f"{', '.join(h.layer for h in model.layer_heat)}"] if steady and model.layer_heat else []),
     }
     return Result(kind="coupled", title=model.title, summary=summary, series=columns, fields=fields)
 
@@ -73,8 +78,9 @@ def sweep(model, comm):
     sm = meshlib.create(model.geometry, comm)
     # the response on a grid fine enough to interpolate at any age (steps double from first_step)
     times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio / 2, th.max_step)
-    response = coupling.step_response(heat_solver(sm, model), times, drive=model.coupling.drive, steady=False)
-    resistance = coupling.steady_resistance(heat_solver(sm, model), model.coupling.drive)
+    response = coupling.step_response(heat_solver(sm, model), times, drive=model.coupling.drive, steady=False,
+                                      shape=model.film_shape)
+    resistance = coupling.steady_resistance(heat_solver(sm, model), model.coupling.drive, shape=model.film_shape)
     t_fem = time.perf_counter() - wall0
     durations = sw.durations or (profile.duration,)
     rows = []
@@ -97,7 +103,7 @@ def sweep(model, comm):
                              "cw_steady_temperature_K": T_ss if T_ss is not None else float("nan"),
                              "cw_lasing": bool(detail.get("lasing", False))})
     t_points = time.perf_counter() - t1
-    summary = {"case": model.resolved(), "points": len(rows), "rows": rows,
+    summary = {"case": model.resolved(), "pump_absorption": model.pump_absorption(), "points": len(rows), "rows": rows,
                "steady_resistance_K_per_W_m3": resistance,
                "timing": {"fem_response_s": t_fem, "sweep_s": t_points,
                           "per_point_ms": 1e3 * t_points / max(len(rows), 1)},

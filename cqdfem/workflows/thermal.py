@@ -34,6 +34,13 @@ def temperature_fields(model, solver):
     return TemperatureFields(solver.sm.mesh, solver.sm.cell_tags, (solver.rho_c, solver.k_in, solver.k_cross))
 
 
+def add_layer_heat(solver, model):
+    """The pump heat of absorbing layers other than the film (absorptance from optics), under the spot."""
+    for h in model.layer_heat:
+        solver.add_source(h.density(model.pump.intensity), region=h.layer, profile=model.profile,
+                          name=f"pump in {h.layer}", shape=h.shape, under_spot=True)
+
+
 def energy_units(sm):
     """What the energy totals are per: 1D models are per film area, 2D cartesian per depth."""
     if sm.mesh.topology.dim == 1:
@@ -50,7 +57,8 @@ def thermal(model, comm, on_step=None):
     wall0 = time.perf_counter()
     sm = meshlib.create(model.geometry, comm)
     solver = heat_solver(sm, model)
-    solver.add_source(src.power_density, profile=model.profile)
+    solver.add_source(src.power_density, profile=model.profile, shape=model.film_shape)
+    add_layer_heat(solver, model)
     for name, point in model.probes.items():
         solver.probe(name, point)
     if th.adaptive:
@@ -104,6 +112,7 @@ def thermal(model, comm, on_step=None):
         **({"steady_film_max_temperature_K": steady["film_max_temperature_K"],
             "steady_film_mean_temperature_K": steady["film_mean_temperature_K"]} if steady else {}),
         "source": src.description,
+        "pump_absorption": model.pump_absorption(),
         "energy": {"units": energy_units(sm),
                    "absorbed": absorbed, "stored": stored, "conducted_out": out_c, "convected_out": out_v,
                    "balance_relative_error": balance},

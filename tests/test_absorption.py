@@ -1,0 +1,72 @@
+"""Pump absorption by transfer matrix: closed forms (Airy, Fresnel, Beer-Lambert), energy
+conservation, and the absorbed profile integrating to the layer absorptance."""
+
+import cmath
+import math
+
+import numpy as np
+import pytest
+
+from cqdfem import absorption as ab
+
+LAM = 442e-9
+
+
+def test_single_film_matches_airy():
+    n0, n1, n2, d = 1.0, 1.97 + 0.078j, 1.38, 120e-9
+    c = ab.coherent([n0, n1, n2], [d], LAM)
+    r01, r12 = (n0 - n1) / (n0 + n1), (n1 - n2) / (n1 + n2)
+    t01, t12 = 2 * n0 / (n0 + n1), 2 * n1 / (n1 + n2)
+    beta = 2 * math.pi / LAM * n1 * d
+    e = cmath.exp(2j * beta)
+    r = (r01 + r12 * e) / (1 + r01 * r12 * e)
+    t = t01 * t12 * cmath.exp(1j * beta) / (1 + r01 * r12 * e)
+    assert abs(c.r - r) < 1e-14 and abs(c.t - t) < 1e-14
+    assert c.transmittance == pytest.approx(abs(t) ** 2 * n2 / n0, rel=1e-13)
+
+
+@pytest.mark.parametrize("pol", ["s", "p"])
+@pytest.mark.parametrize("angle", [0.0, 0.5, 1.2])
+def test_energy_is_conserved_and_the_profile_integrates(pol, angle):
+    for ns in ([1.0, 1.5, 2.0, 1.45], [1.0, 1.5 + 0.1j, 2.0 + 0.3j, 1.45], [1.0, 1.97 + 0.08j, 1.46, 4.7 + 0.15j]):
+        c = ab.coherent(ns, [100e-9, 50e-9], LAM, angle, pol)
+        A = [c.layer_absorptance(j) for j in (1, 2)]
+        assert c.reflectance + c.transmittance + sum(A) == pytest.approx(1.0, abs=1e-12)
+        for j, d in ((1, 100e-9), (2, 50e-9)):
+            z = np.linspace(0, d, 4001)
+            w = np.full(z.size, 2.0)             # Simpson
+            w[1::2], w[0], w[-1] = 4.0, 1.0, 1.0
+            assert float(w @ c.density(j, z)) * (z[1] - z[0]) / 3 == pytest.approx(A[j - 1], abs=1e-11)
+            if np.imag(ns[j]) == 0:
+                assert A[j - 1] == pytest.approx(0.0, abs=1e-14)
+
+
+def test_thick_index_matched_absorber_is_beer_lambert():
+    k, d = 0.01, 5e-6
+    c = ab.coherent([1.5, 1.5 + 1j * k, 1.5], [d], LAM)
+    # the tiny index step 1.5 -> 1.5 + 0.01i reflects ~1e-5: Beer-Lambert to that level
+    assert c.layer_absorptance(1) == pytest.approx(1 - math.exp(-4 * math.pi * k * d / LAM), abs=3e-5)
+
+
+def test_metal_reflectance_is_fresnel():
+    n = 0.6 + 5.3j                    # Al at 442 nm
+    res = ab.stack_absorption([], 1.0, ("Al", None, n), LAM)
+    assert res.reflectance == pytest.approx(abs((1 - n) / (1 + n)) ** 2, rel=1e-13)
+    assert res.absorptance["Al"] == pytest.approx(1 - res.reflectance, rel=1e-13)
+
+
+def test_incoherent_substrate_adds_intensities():
+    film = [("film", 120e-9, 1.97 + 0.078j)]
+    res = ab.stack_absorption(film, 1.0, ("MgF2", 1e-3, 1.38), LAM)
+    assert res.reflectance + res.transmittance + sum(res.absorptance.values()) == pytest.approx(1, abs=1e-13)
+    semi = ab.stack_absorption(film, 1.0, ("MgF2", None, 1.38), LAM)
+    # the back surface returns R_b = ((1.38-1)/(1.38+1))^2 of what entered; some of it the film takes
+    R_b = ((1.38 - 1) / 2.38) ** 2
+    assert res.absorptance["film"] > semi.absorptance["film"]
+    assert res.absorptance["film"] - semi.absorptance["film"] < R_b * semi.transmittance
+    z = np.linspace(0, 120e-9, 20001)
+    assert np.trapezoid(res.profile("film", z), z) == pytest.approx(res.absorptance["film"], rel=1e-7)
+    # a lossless film absorbs nothing; a thick absorbing substrate takes what enters it
+    clear = ab.stack_absorption([("SiO2", 500e-9, 1.46)], 1.0, ("Si", 1e-3, 4.7 + 0.15j), LAM)
+    assert clear.absorptance["SiO2"] == 0.0 and clear.transmittance == pytest.approx(0.0, abs=1e-300)
+    assert clear.reflectance + clear.absorptance["Si"] == pytest.approx(1.0, abs=1e-13)
