@@ -42,6 +42,12 @@ def cmd_check(args):
         what = f"case, kind {m.kind}" + (f", {len(m.variants)} variants" if m.variants else "") if m else "geometry"
         layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
+        if m is None and geometry.laser is not None:
+            from cqdfem import model
+
+            m = model.create("mesh", geometry)
+        for w in sorted({w for x in ([m] + [v for _, v in m.variants] if m else []) for w in x.warnings}):
+            console.warn(w)
     return 0
 
 
@@ -77,7 +83,7 @@ def cmd_run(args):
     bar = console.Progress(m.thermal.end_time or 0.0, rank=console.rank(),
                            enabled=False if args.quiet else None)
     result = workflows.run(m, on_step=bar)
-    console.report(result)
+    console.report(result, m)
     result.write(outdir)
     console.files(outdir)
     return 0
@@ -259,10 +265,18 @@ def cmd_modes(args):
             target = path.with_name(path.stem + suffix + path.suffix)
             vectormodes.write_modes(target, section, kept)
             messages.append(f"fields of {', '.join(f'{m.polarization}{m.order}' for m in kept)}: {target}")
+    line = None
+    if geometry.laser is not None:
+        from cqdfem import model
+
+        line = model.create("mesh", geometry).laser_line
     if args.json:
-        say(json.dumps(output.jsonable({"wavelength_m": lam, "modes": modes, "messages": messages}), indent=2))
+        say(json.dumps(output.jsonable({"wavelength_m": lam, "modes": modes, "messages": messages,
+                                        **({"laser_line": line} if line else {})}), indent=2))
     else:
         console.modes_table(modes, messages, lam)
+        if line:
+            console.laser_line(line)
     return 0
 
 

@@ -44,6 +44,21 @@ def modes_table(modes, messages, wavelength):
         say(f"  {msg}")
 
 
+def warn(text):
+    if rank() == 0:
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def laser_line(line):
+    verdict = "consistent" if line["consistent"] else "INCONSISTENT"
+    if line["bragg_wavelength_m"] is None:
+        say(f"laser line {line['stated_wavelength_m'] * 1e9:.1f} nm: no Bragg line (no guided mode) — {verdict}")
+        return
+    say(f"Bragg line (order {line['order']}, period {line['period_m'] * 1e9:.4g} nm): "
+        f"{line['bragg_wavelength_m'] * 1e9:.2f} nm, n_eff = {line['n_eff']:.5f}; stated "
+        f"{line['stated_wavelength_m'] * 1e9:.1f} nm ± {line['tolerance_m'] * 1e9:g} nm: {verdict}")
+
+
 def thermo_optic_line(t):
     line = (f"thermo-optic ({t['state']}, {t['where']}): n_eff {t['n_eff_cold']:.6f} -> {t['n_eff_hot']:.6f} "
             f"({t['delta_n_eff']:+.2e})")
@@ -52,8 +67,11 @@ def thermo_optic_line(t):
     return line
 
 
-def report(result):
-    """Print what a result says (its variants first, each with its label)."""
+def report(result, model=None):
+    """Print what a result says (its variants first, each with its label); ``model``: its warnings."""
+    if model is not None and model.kind not in ("thermal", "coupled"):      # those print their summary's
+        for w in sorted({w for x in [model] + [v for _, v in model.variants] for w in x.warnings}):
+            warn(w)
     for label, sub in result.variants:
         say(f"--- variant: {label}")
         report(sub)
@@ -98,7 +116,11 @@ def report(result):
         if "thickness_for_target_m" in s:
             t = s["thickness_for_target_m"]
             say(f"{s['target_layer']} thickness for {s['target_wavelength_m'] * 1e9:.4g} nm: "
-                + (f"{t * 1e9:.2f} nm" if t else "none between 20 nm and 1 um"))
+                + (f"{t * 1e9:.2f} nm (TE0 n_eff {s['target_n_eff']:.5f}, Γ {s['target_layer']} "
+                   f"{s['target_confinement'][s['target_layer']]:.3f})" if t else
+                   f"none: {s['thickness_for_target_why_none']}"))
+        if "laser_line" in s:
+            laser_line(s["laser_line"])
 
 
 def files(outdir):

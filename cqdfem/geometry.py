@@ -92,6 +92,16 @@ def material_dict(m):
 
 
 @dataclasses.dataclass(frozen=True)
+class Laser:
+    """The line a DFB stack is said to lase at (the geometry's ``[laser]`` table)."""
+    wavelength: float                    # m
+    order: int = 2
+    period: float | None = None          # m (None: the grating layer's pillar period)
+    tolerance: float = 3e-9              # m: an effective-medium Bragg line this close is consistent
+                                         # (the measured FWHM is 0.7 nm, seed 001)
+
+
+@dataclasses.dataclass(frozen=True)
 class Geometry:
     title: str
     layers: tuple
@@ -101,6 +111,7 @@ class Geometry:
     symmetric: bool = True               # model half (2D) / a quarter (3D) with symmetry planes
     mesh: MeshOptions = MeshOptions()
     path: pathlib.Path | None = None
+    laser: Laser | None = None
 
     @classmethod
     def of(cls, layers, cover="air", title="stack", library=None, **options):
@@ -173,7 +184,17 @@ class Geometry:
         return {"file": str(self.path) if self.path else None, "title": self.title,
                 "layers": [layer.resolved() for layer in self.layers], "cover": material_dict(self.cover),
                 "width_m": self.width, "depth_m": self.depth, "symmetric": self.symmetric,
-                "mesh": self.mesh.given()}
+                "mesh": self.mesh.given(), **({"laser": dataclasses.asdict(self.laser)} if self.laser else {})}
+
+    def laser_check(self):
+        """(Bragg line m, n_eff, warning or None) of a geometry with a [laser] line (TE0, effective
+        medium); None without one."""
+        from cqdfem import optics
+
+        if self.laser is None:
+            return None
+        return optics.line_check(optics.Slab.from_geometry(self), self.laser.period, self.laser.order,
+                                 self.laser.wavelength, self.laser.tolerance)
 
     def estimated_cells(self):
         """The cell count its mesh will have, roughly (from the size fields, before meshing)."""
@@ -272,9 +293,18 @@ def _parse(data, path, library):
         raise InputError("expected at most one layer with active = true", "layers")
     cover = library.resolve(data.get("cover", "air"), "cover")
     mesh = MeshOptions(**readers.section(schema.MESH, data.get("mesh", {}), "mesh"))
+    laser = None
+    if "laser" in data:
+        spec = readers.section(schema.LASER, data["laser"], "laser", required=("wavelength",))
+        if "period" not in spec:
+            grating = next((l for l in layers if l.pillars is not None), None)
+            if grating is None:
+                raise InputError("give laser.period: no layer has pillars to take it from", "laser.period")
+            spec["period"] = grating.pillars.period
+        laser = Laser(**spec)
     geometry = Geometry(title=data.get("title", path.stem if path else "stack"), layers=tuple(layers),
                         cover=cover, width=domain.get("width"), depth=domain.get("depth"),
                         symmetric=domain.get("symmetric", True), mesh=mesh,
-                        path=pathlib.Path(path) if path else None)
+                        path=pathlib.Path(path) if path else None, laser=laser)
     check(geometry)
     return geometry

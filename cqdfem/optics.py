@@ -379,3 +379,36 @@ def thickness_for_wavelength(slab, layer, period, target, order=2, bounds=(20e-9
     if f(a) * f(b) > 0:
         return None
     return brentq(f, a, b, xtol=1e-12)
+
+
+def why_no_thickness(slab, layer, period, target, order=2, bounds=(20e-9, 1e-6)):
+    """Why :func:`thickness_for_wavelength` found nothing: the Bragg lines at the two bounds."""
+    def line(t):
+        try:
+            return bragg_wavelength(slab.with_layer(layer, thickness=t), period, order, guess=target)[0]
+        except CutoffError:
+            return None
+    lo, hi = (line(t) for t in bounds)
+    if lo is not None and lo > target:
+        return (f"even a {bounds[0] * 1e9:.0f} nm {layer} gives a Bragg line at {lo * 1e9:.1f} nm, above "
+                f"{target * 1e9:.1f} nm: the rest of the stack guides too strongly by itself (n_eff >= "
+                f"{lo * order / (2 * period):.4f} > {target * order / (2 * period):.4f} needed); thicker only raises it")
+    if hi is not None and hi < target:
+        return (f"even a {bounds[1] * 1e9:.0f} nm {layer} gives a Bragg line at only {hi * 1e9:.1f} nm, below "
+                f"{target * 1e9:.1f} nm: the stack cannot reach n_eff = {target * order / (2 * period):.4f}")
+    return f"no thickness between {bounds[0] * 1e9:.0f} nm and {bounds[1] * 1e6:.0f} um (a mode is cut off there)"
+
+
+def line_check(slab, period, order, wavelength, tolerance):
+    """(Bragg line, n_eff, message or None): whether the stack lases at its stated ``wavelength``."""
+    try:
+        lam, n = bragg_wavelength(slab, period, order, guess=wavelength)
+    except CutoffError as e:
+        return None, None, f"no guided mode, so no Bragg line: {e}"
+    off = lam - wavelength
+    if abs(off) <= tolerance:
+        return lam, n, None
+    return lam, n, (f"the stack's Bragg line (order {order}, period {period * 1e9:.4g} nm) is at {lam * 1e9:.1f} nm, "
+                    f"{off * 1e9:+.1f} nm from the stated {wavelength * 1e9:.1f} nm (tolerance {tolerance * 1e9:g} nm): "
+                    f"this structure does not lase at its line (n_eff {n:.4f}, needed "
+                    f"{wavelength * order / (2 * period):.4f})")

@@ -194,6 +194,38 @@ def plot_confinement(path, series, title="", xlabel="film thickness (nm)"):
     plt.close(fig)
 
 
+def plot_durations(path, rows, title=""):
+    """Predicted lasing duration against pump duration, one marker per variant, the measured
+    duration as a line and lasing = pump as the ceiling; ``rows`` = [(label, pump s, lasing s or
+    None, measured s or None)]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=120)
+    pumps = [p for _, p, _, _ in rows if p]
+    top = max(pumps + [1e-6]) * 1e6 * 1.1
+    ax.plot([0, top], [0, top], color="0.7", lw=1, label="lasing as long as the pump")
+    measured = next((m for *_, m in rows if m), None)
+    if measured:
+        ax.axhline(measured * 1e6, color="k", ls="--", lw=1, label=f"measured: {measured * 1e6:g} µs")
+    for i, (label, pump, dur, _) in enumerate(rows):
+        if pump:
+            ax.plot(pump * 1e6, (dur or 0.0) * 1e6, marker="os^vDP<>"[i % 8], ls="none", ms=8,
+                    label=f"{label}: {(dur or 0.0) * 1e6:.2f} µs" + (" (never lases)" if dur is None else ""))
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("pump duration (µs)")
+    ax.set_ylabel("predicted lasing duration (µs)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib
@@ -304,7 +336,10 @@ def plot_names(result):
             return ["confinement.png"] if any("sweep" in r.summary for _, r in result.variants) else []
         if "sweep" in kinds:
             return ["map.png"]
-        return ["film_temperature.png"] if any(r.series for _, r in result.variants) else []
+        names = ["film_temperature.png"] if any(r.series for _, r in result.variants) else []
+        if "coupled" in kinds:
+            names.append("lasing_durations.png")
+        return names
     return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
             "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))
                       if key in result.summary]}.get(result.kind, [])
@@ -327,6 +362,9 @@ def plot(result, path=None):
                                     for lab, r in subs if "sweep" in r.summary], title=title)
         elif name == "map.png":
             plot_sweep_maps(path, [(lab, r.summary["rows"]) for lab, r in subs], title=title)
+        elif name == "lasing_durations.png":
+            plot_durations(path, [(lab, r.summary["pump_duration_s"], r.summary["lasing_duration_s"],
+                                   r.summary.get("measured_lasing_duration_s")) for lab, r in subs], title=title)
         else:
             plot_film_temperature(path, [(lab, r.series["time_s"], r.series["film_max_temperature_K"], None)
                                          for lab, r in subs if r.series], title=title, log_time=result.log_time)

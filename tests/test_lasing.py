@@ -271,3 +271,54 @@ def test_cli_kinetics_monte_carlo_matches_rate_equations(cli):
     assert out["decay_shares"]["auger"] > 0.5
     assert out["monte_carlo"]["decay_shares"]["auger"] == pytest.approx(out["decay_shares"]["auger"], abs=0.06)
 
+
+
+# --- heat models above threshold -----------------------------------------------------------------
+
+def test_heat_models_agree_below_threshold_and_conserve_energy_above():
+    kw = dict(absorptance=0.24, plqy=0.15, thickness=120e-9)
+    P_th, I = 52e7, np.array([10e7, 40e7, 88e7, 200e7])
+    below = heat.HeatModel(**kw)
+    h0 = below.heat_fraction()
+    clamped = heat.HeatModel(clamped=True, **kw)
+    for f_s in (0.0, 0.25, 0.5, 1.0):
+        m = heat.HeatModel.energy_conserving(f_s, **kw)
+        assert m.slope_efficiency == pytest.approx((442 / 640) * (1 - f_s), rel=1e-12)
+        p = m.partition(I, threshold=P_th)
+        # heat + light out = absorbed, exactly, in every regime
+        assert p["heat"] + p["spontaneous"] + p["stimulated"] == pytest.approx(p["absorbed"], rel=1e-14)
+        lo = I < P_th
+        assert p["heat"][lo] == pytest.approx(clamped.partition(I, threshold=P_th)["heat"][lo], rel=1e-14)
+        excess = 0.24 * (I - P_th)
+        # above: below-threshold heat of A P_th, plus Stokes share and reabsorbed photons of the excess
+        expected = 0.24 * P_th * h0 + excess * ((1 - 442 / 640) + f_s * 442 / 640)
+        assert p["heat"][~lo] == pytest.approx(expected[~lo], rel=1e-12)
+    # the paper's clamped model: heat = A h0 min(I, P_th)
+    pc = clamped.partition(I, threshold=P_th)
+    assert pc["heat"] == pytest.approx(0.24 * h0 * np.minimum(I, P_th), rel=1e-14)
+    assert pc["heat"] + pc["spontaneous"] + pc["stimulated"] == pytest.approx(pc["absorbed"], rel=1e-14)
+    with pytest.raises(ValueError, match="stimulated_absorbed_fraction"):
+        heat.HeatModel.energy_conserving(1.5, **kw)
+
+
+def test_case_heat_model_settings(tmp_path):
+    from cqdfem import model
+    from cqdfem.errors import InputError
+    from cqdfem.geometry import Geometry
+
+    g = Geometry.of([("substrate", "MgF2", "1 mm"), ("film", "CQD-inorganic", "120 nm", True)])
+    base = dict(pump={"intensity": "88 kW/cm^2"}, threshold={"at_reference": "52 kW/cm^2", "T0": "70 K"},
+                thermal={"end_time": "1 us"})
+    m = model.create("coupled", g, film={"plqy": 0.15}, **base)
+    assert m.heat_above_threshold()["stimulated_absorbed_fraction"] == pytest.approx(0.5)
+    assert m.heat_above_threshold()["from"].startswith("assumption")
+    m = model.create("coupled", g, film={"plqy": 0.15, "stimulated_absorbed_fraction": 0.2}, **base)
+    assert m.heat.slope_efficiency == pytest.approx(0.8 * 442 / 640)
+    m = model.create("coupled", g, film={"plqy": 0.15, "heat_model": "clamped"}, **base)
+    assert m.heat.clamped and m.heat_above_threshold()["model"] == "clamped"
+    for film, key in (({"plqy": 0.15, "slope_efficiency": 0.3, "stimulated_absorbed_fraction": 0.2}, "film.slope_efficiency"),
+                      ({"plqy": 0.15, "slope_efficiency": 0.9}, "film.slope_efficiency"),
+                      ({"plqy": 0.15, "heat_model": "clamped", "slope_efficiency": 0.1}, "film.heat_model"),
+                      ({"plqy": 0.15, "heat_model": "hot"}, "film.heat_model")):
+        with pytest.raises(InputError, match=key.replace(".", r"\.")):
+            model.create("coupled", g, film=film, **base)

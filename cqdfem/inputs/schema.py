@@ -43,7 +43,9 @@ MESH = {
 DOMAIN = {"width": LENGTH, "depth": LENGTH, "symmetric": boolean}
 PILLARS = {"period": LENGTH, "diameter": LENGTH, "fill": raw}
 LAYER = {"name": string, "material": raw, "thickness": LENGTH, "active": boolean, "pillars": raw}
-GEOMETRY = {"title": string, "layers": raw, "domain": table, "mesh": table, "cover": raw, "materials": table}
+GEOMETRY = {"title": string, "layers": raw, "domain": table, "mesh": table, "cover": raw, "materials": table,
+            "laser": table}
+LASER = {"wavelength": LENGTH, "order": integer(1, 10), "period": LENGTH, "tolerance": LENGTH}
 MAX_LAYERS = 200
 
 
@@ -71,7 +73,8 @@ CASE = {
              "wavelength": LENGTH, "rise_time": quantity("s", nonnegative=True),
              "period": TIME, "pulses": integer(1, 10000)},
     "film": {"layer": string, "absorptance": fraction_or("optics"), "plqy": FRACTION,
-             "emission_wavelength": LENGTH, "slope_efficiency": FRACTION, "auger_share": FRACTION},
+             "emission_wavelength": LENGTH, "slope_efficiency": FRACTION, "auger_share": FRACTION,
+             "heat_model": choice("energy-conserving", "clamped"), "stimulated_absorbed_fraction": FRACTION},
     "kinetics": {"cross_section": quantity("m^2", positive=True), "generation": quantity("1/s", positive=True),
                  "auger_lifetime": TIME, "pl_lifetime": TIME, "plqy": FRACTION,
                  "dissociation_rate": quantity("1/s", nonnegative=True),
@@ -91,7 +94,7 @@ CASE = {
                 "fixed": list_of(choice("bottom", "top", "side"), nonempty=True),
                 "convection": quantity("W/m^2/K", nonnegative=True),
                 "output_times": list_of(TIME, maximum=10000), "probes": probes, "steady": boolean},
-    "coupling": {"drive": choice("max", "mean"), "steady": boolean},
+    "coupling": {"drive": choice("max", "mean"), "steady": boolean, "measured_lasing_duration": TIME},
     "modes": {"wavelength": LENGTH, "polarizations": list_of(choice("TE", "TM"), nonempty=True),
               "count": integer(1, 100), "layer": string,
               "thicknesses": list_of(quantity("m", positive=True, maximum=1e-4), nonempty=True, maximum=10000),

@@ -16,6 +16,17 @@ grows: heating feeds itself. Optionally PLQY falls with T because Auger gets fas
 
 with f_A the share of decay through Auger at T_ref (from the kinetics). Energy is conserved in
 every regime: heat + emitted light = absorbed.
+
+Two named models above threshold (physics.md §2, §5; the case file's ``film.heat_model``):
+
+- ``energy-conserving``: the excess becomes stimulated photons in the lasing mode; their Stokes
+  share (E_p − E_em)/E_p is heat at once and of the photons a fraction ``stimulated_absorbed_fraction``
+  f_s is reabsorbed in the film (the rest leaves: outcoupling, second-order radiation, scattering),
+  i.e. ``slope_efficiency`` = (E_em/E_p)(1 − f_s). f_s = 1 is every photon reabsorbed (the excess is
+  all heat); f_s = 0 only the Stokes share heats.
+- ``clamped`` (seed 000 Supp. Note): heat = A h₀ min(I, P_th(T)) with h₀ the below-threshold heat
+  fraction: carriers clamp at threshold and the excess leaves as light with no Stokes heat. (Light
+  out = absorbed − heat, so energy is conserved by construction; the photons carry more than E_em.)
 """
 
 import dataclasses
@@ -46,6 +57,16 @@ class HeatModel:
     emission_wavelength: float = EMISSION_WAVELENGTH
     slope_efficiency: float = 0.0          # energy fraction of the absorbed excess above threshold
     auger_share: float = 0.0               # f_A: share of decay through Auger at T_ref (0: PLQY fixed)
+    clamped: bool = False                  # the paper's model: no heat from the excess at all
+
+    @classmethod
+    def energy_conserving(cls, stimulated_absorbed_fraction, **kwargs):
+        """The energy-conserving model with a fraction f_s of the stimulated photons reabsorbed."""
+        f = stimulated_absorbed_fraction
+        if not 0 <= f <= 1:
+            raise ValueError(f"stimulated_absorbed_fraction must be within [0, 1], got {f}")
+        ratio = kwargs.get("pump_wavelength", PUMP_WAVELENGTH) / kwargs.get("emission_wavelength", EMISSION_WAVELENGTH)
+        return cls(slope_efficiency=ratio * (1 - f), **kwargs)
 
     def __post_init__(self):
         for name in ("absorptance", "plqy", "auger_share"):
@@ -82,7 +103,7 @@ class HeatModel:
         below = self.absorptance * np.minimum(I, threshold)
         excess = absorbed - below
         spont = below * self.plqy_at(threshold_ratio) * self.quantum_ratio
-        stim = excess * self.slope_efficiency
+        stim = excess if self.clamped else excess * self.slope_efficiency
         return {"absorbed": absorbed, "spontaneous": spont, "stimulated": stim,
                 "heat": absorbed - spont - stim}
 

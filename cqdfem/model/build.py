@@ -18,9 +18,9 @@ from cqdfem.geometry import Geometry, parse_geometry, with_materials
 from cqdfem.inputs import files, readers, schema
 from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
-from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
-                                   OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
-                                   ThresholdSettings)
+from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
+                                   KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
+                                   SweepSettings, ThermalSettings, ThresholdSettings)
 
 MAX_STEPS = 1_000_000            # time steps a transient may take (end_time / max_step)
 THERMAL_KINDS = ("thermal", "coupled", "sweep")
@@ -132,7 +132,26 @@ class _Builder:
             m = self.coupled(m)
         if m.modes is not None:
             self.check_modes(m)
-        return m
+        return self.laser(m)
+
+    def laser(self, m):
+        """A geometry that states its lasing line: is the stack's Bragg line there? (a warning, not a
+        refusal: an inconsistent stack is still a model one may want to run, labelled)."""
+        g = m.geometry
+        if g.laser is None:
+            return m
+        key = (g, "laser")
+        if key not in self.heat_models:
+            try:
+                self.heat_models[key] = g.laser_check()
+            except (ValueError, RuntimeError) as e:
+                raise InputError(f"cannot check the stated line: {e}", "laser", g.path) from None
+        lam, n, problem = self.heat_models[key]
+        line = {"stated_wavelength_m": g.laser.wavelength, "order": g.laser.order, "period_m": g.laser.period,
+                "bragg_wavelength_m": lam, "n_eff": n, "tolerance_m": g.laser.tolerance,
+                "consistent": problem is None, "how": "TE0 of the effective-medium slab (cqdfem.optics)"}
+        warnings = (f"{g.path or 'geometry'}: laser.wavelength: {problem}",) if problem else ()
+        return dataclasses.replace(m, laser_line=line, warnings=m.warnings + warnings)
 
     # -- the stack -----------------------------------------------------------------------------------
 
@@ -222,9 +241,25 @@ class _Builder:
         if film.emission_wavelength <= pump.wavelength:
             raise InputError("expected an emission wavelength longer than the pump wavelength",
                              "film.emission_wavelength")
+        if film.slope_efficiency is not None and film.stimulated_absorbed_fraction is not None:
+            raise InputError("give slope_efficiency or stimulated_absorbed_fraction, not both (one sets the other)",
+                             "film.slope_efficiency")
+        if film.heat_model == "clamped" and (film.slope_efficiency or film.stimulated_absorbed_fraction) is not None:
+            raise InputError("the clamped model has no stimulated share to set (all the excess leaves as light)",
+                             "film.heat_model")
+        ratio = pump.wavelength / film.emission_wavelength
+        if film.slope_efficiency is not None:
+            if film.slope_efficiency > ratio:
+                raise InputError(f"slope_efficiency must be within [0, E_em/E_p = {ratio:.3f}] (a photon cannot "
+                                 f"carry more than its share), got {film.slope_efficiency}", "film.slope_efficiency")
+            slope = film.slope_efficiency
+        else:
+            f_s = film.stimulated_absorbed_fraction
+            slope = ratio * (1 - (STIMULATED_ABSORBED_FRACTION if f_s is None else f_s))
         args = dict(absorptance=absorptance, plqy=film.plqy, thickness=m.geometry.active.thickness,
                     pump_wavelength=pump.wavelength, emission_wavelength=film.emission_wavelength,
-                    slope_efficiency=film.slope_efficiency, auger_share=film.auger_share)
+                    slope_efficiency=0.0 if film.heat_model == "clamped" else slope, auger_share=film.auger_share,
+                    clamped=film.heat_model == "clamped")
         key = tuple(sorted(args.items()))
         if key not in self.heat_models:
             try:

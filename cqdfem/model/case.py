@@ -43,6 +43,8 @@ class Model:
     absorption_note: str | None = None       # why there is none (a material without optical constants)
     film_shape: object = None                # the film heat's depth profile (absorptance from optics)
     layer_heat: tuple = ()                   # LayerHeat of other absorbing layers (absorptance from optics)
+    laser_line: dict | None = None           # the geometry's [laser] line against its Bragg line
+    warnings: tuple = ()                     # what check says but does not refuse
     variants: tuple = ()                     # ((label, Model), ...) from [[variants]]
 
     @property
@@ -73,6 +75,21 @@ class Model:
         if self.source is not None:
             out["source"] = self.source.description
         return out
+
+    def heat_above_threshold(self):
+        """summary.json's ``heat_model``: which model turns the excess above threshold into heat."""
+        if self.heat is None:
+            return None
+        if self.heat.clamped:
+            return {"model": "clamped", "what": "heat = A h0 min(I, P_th(T)): the excess leaves as light, no "
+                    "Stokes heat (seed 000 Supp. Note)"}
+        ratio = self.heat.quantum_ratio
+        f = self.film
+        return {"model": "energy-conserving", "slope_efficiency": self.heat.slope_efficiency,
+                "stimulated_absorbed_fraction": 1 - self.heat.slope_efficiency / ratio,
+                "from": ("film.slope_efficiency" if f.slope_efficiency is not None else
+                         "film.stimulated_absorbed_fraction" if f.stimulated_absorbed_fraction is not None else
+                         "assumption (cqdfem.model.settings.STIMULATED_ABSORBED_FRACTION)")}
 
     def pump_absorption(self):
         """summary.json's ``pump_absorption``: R, T and A per layer at the pump (or why not known)."""

@@ -6,6 +6,12 @@ import dataclasses
 from cqdfem.constants import EMISSION_WAVELENGTH, PUMP_WAVELENGTH, ROOM_TEMPERATURE
 
 OUTPUT_FRACTIONS = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)   # default field output times / end_time
+# Share of the lasing mode's photons the film reabsorbs as heat: an assumption, uncertain over [0, 1].
+# A second-order CQD DFB outcouples through its grating, but its slope efficiencies are low (a few %),
+# so most photons are lost inside the device, part by scattering out of the film and part by
+# absorption (CQD self-absorption at the band edge, the grating): half reabsorbed is the middle of
+# what is known, not a fit.
+STIMULATED_ABSORBED_FRACTION = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +35,10 @@ class FilmSettings:
                                              # (None: "optics" when every material has optical constants)
     plqy: float | None = None                # photoluminescence quantum yield
     emission_wavelength: float = EMISSION_WAVELENGTH
-    slope_efficiency: float = 0.0            # energy fraction of the absorbed excess above threshold
+    heat_model: str = "energy-conserving"    # above threshold: energy-conserving | clamped (seed 000)
+    stimulated_absorbed_fraction: float | None = None   # f_s: stimulated photons reabsorbed in the film
+                                             # (None: STIMULATED_ABSORBED_FRACTION, or from slope_efficiency)
+    slope_efficiency: float | None = None    # or the light out per absorbed excess, E_em/E_p (1 − f_s)
     auger_share: float = 0.0                 # share of decay through Auger at T_ref (PLQY(T))
 
 
@@ -114,6 +123,7 @@ class ThermalSettings:
 class CouplingSettings:
     drive: str = "max"                       # film temperature the threshold sees: max | mean
     steady: bool = True                      # also find the CW steady state
+    measured_lasing_duration: float | None = None   # s: a measurement to compare the prediction with
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,6 +52,8 @@ def coupled(model, comm, on_step=None):
         "film_peak_temperature_K": tmax.max(),
         **ev,
         "pump_absorption": model.pump_absorption(),
+        **({"laser_line": model.laser_line} if model.laser_line else {}),
+        "heat_model": model.heat_above_threshold(),
         "threshold_law": device.threshold.describe(),
         "threshold_fit": model.fit.describe() if model.fit else None,
         "steady_state": steady,
@@ -60,7 +62,11 @@ def coupled(model, comm, on_step=None):
                    "wall_time_s": wall, "ranks": comm.size},
         "mesh": sm.summary(),
         "versions": compat.versions(),
-        "warnings": nonphysical(tmax.max()) + (
+        **({"measured_lasing_duration_s": model.coupling.measured_lasing_duration,
+            "predicted_over_measured": (ev["lasing_duration_s"] or 0.0) / model.coupling.measured_lasing_duration}
+           if model.coupling.measured_lasing_duration else {}),
+        "pump_duration_s": model.pump.duration,
+        "warnings": nonphysical(tmax.max()) + list(model.warnings) + (
             [f"the steady state counts the film's heat only, not the pump absorbed in "
              f"{', '.join(h.layer for h in model.layer_heat)}"] if steady and model.layer_heat else []),
     }
@@ -103,7 +109,8 @@ def sweep(model, comm):
                              "cw_steady_temperature_K": T_ss if T_ss is not None else float("nan"),
                              "cw_lasing": bool(detail.get("lasing", False))})
     t_points = time.perf_counter() - t1
-    summary = {"case": model.resolved(), "pump_absorption": model.pump_absorption(), "points": len(rows), "rows": rows,
+    summary = {"case": model.resolved(), "pump_absorption": model.pump_absorption(),
+               "heat_model": model.heat_above_threshold(), "points": len(rows), "rows": rows,
                "steady_resistance_K_per_W_m3": resistance,
                "timing": {"fem_response_s": t_fem, "sweep_s": t_points,
                           "per_point_ms": 1e3 * t_points / max(len(rows), 1)},

@@ -77,7 +77,8 @@ def modes(model, comm):
     layer = m.layer or (g.active.name if g.active else None)
     slab, table, messages, fields = mode_table(g, lam, m.polarizations, m.count, m.temperature, m.vector,
                                                keep_fields=m.vector is not None and model.output.fields)
-    summary = {"case": model.resolved(), "wavelength_m": lam, "modes": table, "messages": messages}
+    summary = {"case": model.resolved(), "wavelength_m": lam, "modes": table, "messages": messages,
+               **({"laser_line": model.laser_line} if model.laser_line else {}), "warnings": list(model.warnings)}
     tables = {}
     if m.thicknesses:
         rows = optics.confinement_sweep(slab, layer, m.thicknesses, lam)
@@ -97,9 +98,15 @@ def modes(model, comm):
         lam_b, n_b = optics.bragg_wavelength(slab, m.period, m.order, guess=lam)
         summary.update(bragg_wavelength_m=lam_b, bragg_n_eff=n_b, bragg_order=m.order, bragg_period_m=m.period)
         if m.target_wavelength is not None:
-            summary["thickness_for_target_m"] = optics.thickness_for_wavelength(slab, layer, m.period,
-                                                                                m.target_wavelength, m.order)
+            t = optics.thickness_for_wavelength(slab, layer, m.period, m.target_wavelength, m.order)
+            summary["thickness_for_target_m"] = t
             summary["target_wavelength_m"] = m.target_wavelength
             summary["target_layer"] = layer
+            if t is None:
+                summary["thickness_for_target_why_none"] = optics.why_no_thickness(slab, layer, m.period,
+                                                                                   m.target_wavelength, m.order)
+            else:
+                at = optics.slab_modes(slab.with_layer(layer, thickness=t), m.target_wavelength, "TE", 1)[0]
+                summary["target_n_eff"], summary["target_confinement"] = at.n_eff, at.confinement
     summary["versions"] = compat.versions()
     return Result(kind="modes", title=model.title, summary=summary, tables=tables, fields=fields)

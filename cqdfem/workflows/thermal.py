@@ -113,6 +113,7 @@ def thermal(model, comm, on_step=None):
             "steady_film_mean_temperature_K": steady["film_mean_temperature_K"]} if steady else {}),
         "source": src.description,
         "pump_absorption": model.pump_absorption(),
+        **({"laser_line": model.laser_line} if model.laser_line else {}),
         "energy": {"units": energy_units(sm),
                    "absorbed": absorbed, "stored": stored, "conducted_out": out_c, "convected_out": out_v,
                    "balance_relative_error": balance},
@@ -137,7 +138,7 @@ def thermal(model, comm, on_step=None):
     if absorbed > 0 and out_c > 0.01 * absorbed:
         warnings.append(f"{out_c / absorbed:.1%} of the heat left through the held boundary "
                         f"({', '.join(th.fixed)}): the result depends on the substrate size")
-    warnings += nonphysical(tmax.max())
+    warnings += nonphysical(tmax.max()) + list(model.warnings)
     summary["warnings"] = warnings
     solver.free()
     return Result(kind="thermal", title=model.title, summary=summary, series=columns, fields=fields)
