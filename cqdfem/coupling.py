@@ -14,10 +14,13 @@ Two ways to run it:
   mesh and steps (tests/test_coupling.py).
 
 Events (:func:`events`) are located between samples by linear interpolation of the margin
-pump − P_th(T), not at the step: lasing start, lasing stop (``lasing_duration_s``) and runaway. Runaway
-criterion: under a constant pump, a diffusive film heats ever more slowly (dT/dt falls); a heating
-rate that rises again by more than ``RUNAWAY_GAIN`` over its earlier minimum is the feedback at
-work. :func:`steady_state` solves T = T_amb + R_ss Q(T) for a CW pump and finds the fold where no
+pump − P_th(T), not at the step: lasing start, lasing stop (``lasing_duration_s``) and runaway.
+Runaway is the feedback, defined physically: the loop gain g = R_ss ∂Q/∂T (the steady rise of the
+drive temperature per unit film heat, times how fast the heat grows with temperature) reaching 1
+while the pump is on — past it no steady state can hold the film (heat generation outgrows removal).
+Without feedback (∂Q/∂T = 0, e.g. once lasing has stopped and the heat is constant) it is never
+flagged, whatever the mesh; it needs R_ss (``resistance``), which a 1D model through the whole
+substrate overstates (use an axisymmetric or 3D model for a finite spot). :func:`steady_state` solves T = T_amb + R_ss Q(T) for a CW pump and finds the fold where no
 steady state exists (the critical pump); :func:`continuation` traces the branch.
 """
 
@@ -28,10 +31,10 @@ import numpy as np
 
 from cqdfem.constants import ROOM_TEMPERATURE
 
-RUNAWAY_GAIN = 0.10
 UNIT = 1e15                    # W/m³: the heat density of the unit responses
-RUNAWAY_CRITERION = ("the heating rate dT/dt under a constant pump rises by more than 10 % above its "
-                     "earlier minimum (a linear diffusive response only slows down)")
+RUNAWAY_CRITERION = ("the loop gain R_ss dQ/dT (steady drive-temperature rise per unit film heat x the growth "
+                     "of the heat with temperature) reaches 1 while the pump is on: past it no steady state "
+                     "holds the film; never without feedback (dQ/dT = 0)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,12 +82,14 @@ def _drive_key(drive):
             "centre": "centre_temperature_K"}[drive]
 
 
-def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=(), shape=None):
+def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=(), shape=None,
+            resistance=None):
     """The coupled loop with the FEM heat solver (``solver`` has no film source of its own).
 
     Returns (columns dict, events dict). ``drive``: 'max' (film maximum), 'mean' (spot mean) or
     'centre' (a probe named 'centre' the caller added). ``shape``: the film heat's depth profile
     (see :meth:`cqdfem.thermal.HeatSolver.add_source`; its mean is the device's heat density).
+    ``resistance``: R_ss of the same model (:func:`steady_resistance`) for the runaway criterion.
     """
     key = _drive_key(drive)
     fb = _Feedback(device, pump, solver.T_initial)
@@ -99,23 +104,29 @@ def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=No
     cols = dict(history.columns)
     t = np.asarray(cols["time_s"])
     T = np.asarray(cols[key])
-    return _finish(cols, t, T, device, pump)
+    return _finish(cols, t, T, device, pump, resistance)
 
 
-def _finish(cols, t, T, device, pump):
+def _finish(cols, t, T, device, pump, resistance=None):
     """Threshold, pump, lasing and heat columns from the drive temperature; and the events."""
     I = pump(t)
-    # the step to t_n used T(t_{n-1}): report the threshold that was in force
-    T_used = np.concatenate([[T[0]], T[:-1]])
-    P_th = device.threshold(T_used)
+    P_th = device.threshold(T)
     cols["pump_W_m2"] = I
+    # the state at each sample, from that sample's temperature, as the events are
     cols["threshold_W_m2"] = P_th
     cols["lasing"] = ((I >= P_th) & (I > 0)).astype(int)
-    cols["heat_W_m3"] = np.array([device.heat_density(i, T_) for i, T_ in zip(I, T_used)])
-    return cols, events(t, T, I, device.threshold(T), pump)
+    cols["heat_W_m3"] = np.array([device.heat_density(i, T_) for i, T_ in zip(I, T)])
+    return cols, events(t, T, I, P_th, pump, device, resistance)
 
 
-def events(t, T, I, P_th, pump):
+def loop_gain(device, intensity, T, resistance, dT=1e-3):
+    """g = R_ss ∂Q/∂T at pump ``intensity`` and film temperature ``T`` (central difference)."""
+    up = device.heat_density(intensity, T + dT)
+    down = device.heat_density(intensity, T - dT)
+    return resistance * (np.asarray(up) - np.asarray(down)) / (2 * dT)
+
+
+def events(t, T, I, P_th, pump, device=None, resistance=None):
     """Lasing start/stop times (interpolated where pump − P_th changes sign) and runaway."""
     t, T, I, P_th = (np.asarray(a, float) for a in (t, T, I, P_th))
     margin = np.where(I > 0, I - P_th, -np.inf)
@@ -133,7 +144,7 @@ def events(t, T, I, P_th, pump):
             out["lasing_duration_s"] = out["lasing_stop_s"] - out["lasing_start_s"]
         else:
             out["lasing_duration_s"] = t[-1] - out["lasing_start_s"]
-    out.update(_runaway(t, T, I, pump))
+    out.update(_runaway(t, T, I, device, resistance))
     return out
 
 
@@ -145,22 +156,19 @@ def _crossing(t, margin, i, j):
     return float(t[i] + (t[j] - t[i]) * a / (a - b))
 
 
-def _runaway(t, T, I, pump):
-    jumps = list(pump.profile.jumps()) + [t[-1]]
-    start = pump.profile.rise_time if pump.profile.rise_time > 0 else 0.0
-    end = jumps[0] if jumps and jumps[0] > start else t[-1]
-    sel = (t > start) & (t <= end) & (I > 0)
-    ts, Ts = t[sel], T[sel]
-    if len(ts) < 5:
+def _runaway(t, T, I, device, resistance):
+    if device is None or resistance is None:
+        return {"runaway": None, "runaway_criterion": "not evaluated: needs the steady resistance R_ss"}
+    on = I > 0
+    if not on.any():
         return {}
-    rate = np.diff(Ts) / np.diff(ts)
-    tm = 0.5 * (ts[1:] + ts[:-1])
-    lowest = np.minimum.accumulate(rate)
-    # ignore the first few samples (the start-up of the time scheme)
-    k = np.flatnonzero((rate > (1 + RUNAWAY_GAIN) * lowest) & (np.arange(len(rate)) > 3) & (lowest > 0))
-    if len(k):
-        return {"runaway": True, "runaway_time_s": float(tm[k[0]])}
-    return {}
+    g = np.where(on, loop_gain(device, I, T, resistance), -np.inf)
+    k = np.flatnonzero(g >= 1.0)
+    if not len(k):
+        return {"loop_gain_max": float(g[on].max())}
+    i = k[0]
+    when = float(t[0]) if i == 0 else _crossing(t, g - 1.0, i - 1, i)
+    return {"runaway": True, "runaway_time_s": when, "loop_gain_max": float(g[on].max())}
 
 
 # --- the fast path -------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def _steady_rise(solver, key):
     return (solver.measure(0.0)[key] - solver.T_fixed) / UNIT
 
 
-def run_fast(response, device, pump, T0=ROOM_TEMPERATURE):
+def run_fast(response, device, pump, T0=ROOM_TEMPERATURE, resistance=None):
     """The coupled loop by superposition on the response's own time grid: T_{n+1} = T0 +
     Σ_k (Q_k − Q_{k−1}) R(t_{n+1} − t_k), with Q_k the heat on step k from T(t_k).
 
@@ -218,7 +226,7 @@ def run_fast(response, device, pump, T0=ROOM_TEMPERATURE):
         ages = t[k + 1] - t[:k + 1]
         T[k + 1] = T0 + float(dQ[:k + 1] @ response(ages))
     cols = {"time_s": t, "film_drive_temperature_K": T}
-    return _finish(cols, t, T, device, pump)
+    return _finish(cols, t, T, device, pump, resistance)
 
 
 # --- steady state under a CW pump ----------------------------------------------------------------
@@ -243,7 +251,13 @@ def steady_state(device, intensity, resistance, T0=ROOM_TEMPERATURE, T_max=1500.
     if vals[0] >= 0:
         return T0, {"reason": "no heating"}
     if not len(sign):
-        return None, {"reason": "no stable steady state below T_max: heat generation outgrows removal"}
+        Q0, Q1 = (float(device.heat_density(intensity, T)) for T in (T0, T_max))
+        if abs(Q1 - Q0) <= 1e-9 * abs(Q0):
+            # no feedback at all: the steady state exists, it is only hotter than anything physical
+            return None, {"reason": f"the steady state ({T0 + resistance * Q0:.4g} K) lies beyond {T_max:g} K: the "
+                                    "heat is constant there (no feedback), it only cannot be removed at a physical "
+                                    "temperature"}
+        return None, {"reason": f"no stable steady state below {T_max:g} K: heat generation outgrows removal"}
     from scipy.optimize import brentq
 
     i = sign[0]

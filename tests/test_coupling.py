@@ -7,6 +7,8 @@ import tomllib
 
 import numpy as np
 import pytest
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 from scipy import integrate, optimize
 from scipy.special import erf
 
@@ -98,9 +100,10 @@ def test_runaway_is_the_feedback():
     pump = coupling.Pump(1e9, thermal.Profile())
     times = thermal.time_grid(2e-6, 1e-10, 0.05)
     found = {}
+    R = coupling.steady_resistance(thermal.HeatSolver(sm))
     for eta in (0.65, 0.0):
         device = coupling.Device(HeatModel(absorptance=0.5, plqy=0.0, thickness=120e-9, slope_efficiency=eta), law)
-        _, ev = coupling.run_fem(thermal.HeatSolver(sm), device, pump, times)
+        _, ev = coupling.run_fem(thermal.HeatSolver(sm), device, pump, times, resistance=R)
         found[eta] = ev
     assert found[0.65]["runaway"] and found[0.65]["lasing_start_s"] == 0.0
     assert found[0.65]["runaway_time_s"] < found[0.65]["lasing_stop_s"] * 1.5
@@ -207,3 +210,35 @@ def test_sweep_kind_writes_the_map(tmp_path, cli):
                 rows["lasing_duration_s"][sel & (rows["threshold_W_m2"] == 5.2e8)]
             assert low[0] >= high[0]
     assert (out / "map.png").stat().st_size > 1000
+
+
+def test_runaway_is_physical_not_numerical():
+    # The example: with a stimulated share, lasing stops early and the heat is constant
+    # afterwards. The runaway flag must not depend on the pump's length beyond that, nor on the mesh,
+    # and a device without feedback (the heat A·I whatever T) is never flagged.
+    from cqdfem import model, workflows
+
+    base = dict(pump={"intensity": "88 kW/cm^2", "rise_time": "300 ns"},
+                film={"absorptance": 0.2, "plqy": 0.15, "slope_efficiency": 0.3},
+                threshold={"law": "t0", "at_reference": "52 kW/cm^2", "fit": [["333 K", 1.7]]},
+                thermal={"end_time": "2.6 us"}, coupling={"steady": False}, output={"fields": False})
+    from cqdfem.geometry import load_geometry
+
+    found = {}
+    for cells in (4, 16):
+        g = load_geometry(ROOT / "geometries" / "dfb-mgf2.toml").with_mesh(dimension=1, film_cells=cells,
+                                                                           growth=1.3 if cells == 4 else 1.1)
+        for duration in ("1.0 us", "2.5 us"):
+            m = model.create("coupled", g, **{**base, "pump": {**base["pump"], "duration": duration}})
+            found[cells, duration] = workflows.run(m).summary
+        free = model.create("coupled", g, **{**base, "film": {"absorptance": 0.2, "plqy": 0.0, "slope_efficiency": 0.0},
+                                             "pump": {**base["pump"], "duration": "2.5 us"}})
+        found[cells, "no feedback"] = workflows.run(free).summary
+    for cells in (4, 16):
+        a, b = found[cells, "1.0 us"], found[cells, "2.5 us"]
+        assert a["runaway"] is True and b["runaway"] is True
+        assert a["runaway_time_s"] == pytest.approx(b["runaway_time_s"], rel=1e-9)     # same history
+        assert a["runaway_time_s"] < a["lasing_stop_s"]          # the feedback acts while lasing
+        assert found[cells, "no feedback"]["runaway"] is False
+        assert found[cells, "no feedback"]["loop_gain_max"] == pytest.approx(0.0, abs=1e-6)
+    assert found[4, "2.5 us"]["runaway_time_s"] == pytest.approx(found[16, "2.5 us"]["runaway_time_s"], rel=0.03)

@@ -10,6 +10,9 @@ from cqdfem import compat
 from cqdfem.workflows.result import Result
 from cqdfem.workflows.thermal import add_layer_heat, heat_solver, nonphysical, temperature_fields
 
+ONE_D_STEADY = ("a 1D model's steady state is that of an infinitely wide film over the whole substrate; "
+                "under a finite spot heat also spreads sideways, so the real steady film is cooler: use an "
+                "axisymmetric or 3D model for CW answers")
 SERIES_ORDER = ("time_s", "pump_W_m2", "threshold_W_m2", "lasing", "heat_W_m3", "film_max_temperature_K",
                 "film_mean_temperature_K")
 
@@ -23,6 +26,10 @@ def coupled(model, comm, on_step=None):
     pump = coupling.Pump(model.pump.intensity, model.profile)
     wall0 = time.perf_counter()
     sm = meshlib.create(model.geometry, comm)
+    # R_ss of this model first: the runaway criterion (loop gain) and the CW steady state need it
+    unit = heat_solver(sm, model)
+    resistance = coupling.steady_resistance(unit, model.coupling.drive, shape=model.film_shape)
+    unit.free()
     solver = heat_solver(sm, model)
     times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio, th.max_step,
                               breakpoints=model.profile.breakpoints(), restarts=model.profile.jumps(),
@@ -31,17 +38,16 @@ def coupled(model, comm, on_step=None):
     fields = temperature_fields(model, solver)
     cols, ev = coupling.run_fem(solver, device, pump, times, drive=model.coupling.drive, on_step=on_step,
                                 on_output=fields.record if fields else None, outputs=th.outputs,
-                                shape=model.film_shape)
+                                shape=model.film_shape, resistance=resistance)
     steps, matrices = len(times) - 1, solver.factorisations
     solver.free()
     steady = None
     if model.coupling.steady:
-        unit = heat_solver(sm, model)
-        resistance = coupling.steady_resistance(unit, model.coupling.drive, shape=model.film_shape)
-        unit.free()
         T_ss, detail = coupling.steady_state(device, pump.intensity, resistance, th.ambient)
         steady = {"resistance_K_per_W_m3": resistance, "temperature_K": T_ss,
                   "cw_lasing": bool(detail.get("lasing", False)), "detail": detail["reason"]}
+        if model.geometry.mesh.dimension == 1:
+            steady["caveat"] = ONE_D_STEADY
     wall = time.perf_counter() - wall0
     tmax = np.asarray(cols["film_max_temperature_K"])
     columns = {k: cols[k] for k in SERIES_ORDER if k in cols}
@@ -99,7 +105,8 @@ def sweep(model, comm):
             T_ss, detail = coupling.steady_state(device, I, resistance, th.ambient)
             for dur in durations:
                 prof = thermal.Profile(rise_time=profile.rise_time, duration=dur)
-                _, ev = coupling.run_fast(response, device, coupling.Pump(I, prof), th.initial_temperature)
+                _, ev = coupling.run_fast(response, device, coupling.Pump(I, prof), th.initial_temperature,
+                                          resistance=resistance)
                 stop = ev["lasing_stop_s"]
                 rows.append({"threshold_W_m2": p_ref, "pump_W_m2": I, "pump_ratio": ratio,
                              "pump_duration_s": dur if dur is not None else float("inf"),
