@@ -217,9 +217,9 @@ def stack_absorption(layers, cover, substrate, wavelength, exit=1.0, angle=0.0, 
 SEMI_INFINITE = 10e-6     # m: a substrate thicker than this is incoherent (its phase is lost)
 
 
-def of_geometry(geometry, wavelength, exit=1.0):
+def of_geometry(geometry, wavelength, exit=1.0, angle=0.0, polarization="s"):
     """The pump absorption of a stack (``cqdfem.geometry.Geometry``: bottom layer the substrate,
-    lit from the cover at normal incidence, ``exit`` medium below the substrate). A patterned layer
+    lit from the cover at ``angle`` (rad), ``exit`` medium below the substrate). A patterned layer
     is its effective medium (volume-weighted permittivity). ValueError naming a material that has no
     optical constants at ``wavelength``."""
     def index(material, where):
@@ -246,7 +246,7 @@ def of_geometry(geometry, wavelength, exit=1.0):
                          "the pump must arrive through a lossless medium")
     thick = sub.thickness > SEMI_INFINITE
     return stack_absorption(top_down, cover.real, (sub.name, sub.thickness, layer_index(sub)), wavelength,
-                            exit=exit, coherent_substrate=not thick)
+                            exit=exit, angle=angle, polarization=polarization, coherent_substrate=not thick)
 
 
 def depth_shape(result, layer, z_top, dimension):

@@ -119,6 +119,11 @@ def report(result, model=None):
                 + (f"{t * 1e9:.2f} nm (TE0 n_eff {s['target_n_eff']:.5f}, Γ {s['target_layer']} "
                    f"{s['target_confinement'][s['target_layer']]:.3f})" if t else
                    f"none: {s['thickness_for_target_why_none']}"))
+        if "grating_fill" in s:
+            f = s["grating_fill"]
+            say(f"{f['layer']} gaps for {f['target_wavelength_m'] * 1e9:.4g} nm: "
+                + (f"{f['cqd_share_of_gaps']:.3f} {f['cqd']} + the rest {f['rest']} (TE0 n_eff {f['n_eff']:.5f})"
+                   if f["cqd_share_of_gaps"] is not None else f"none: {f['why_none']}"))
         if "laser_line" in s:
             laser_line(s["laser_line"])
 

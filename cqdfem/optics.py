@@ -381,6 +381,23 @@ def thickness_for_wavelength(slab, layer, period, target, order=2, bounds=(20e-9
     return brentq(f, a, b, xtol=1e-12)
 
 
+def fill_for_wavelength(slab_of, target, period, order=2):
+    """The fraction x in [0, 1] for which ``slab_of(x)`` has its Bragg line at ``target``, or
+    (None, why): for a grating whose gaps hold a share x of CQD and the rest a low-index medium."""
+    from scipy.optimize import brentq
+
+    def line(x):
+        try:
+            return bragg_wavelength(slab_of(x), period, order, guess=target)[0]
+        except CutoffError:
+            return 0.0
+    lo, hi = line(0.0), line(1.0)
+    if (lo - target) * (hi - target) > 0:
+        return None, (f"the line runs from {lo * 1e9:.1f} nm (no CQD in the gaps) to {hi * 1e9:.1f} nm (full): "
+                      f"{target * 1e9:.1f} nm is outside; change the film thickness instead")
+    return brentq(lambda x: line(x) - target, 0.0, 1.0, xtol=1e-10), None
+
+
 def why_no_thickness(slab, layer, period, target, order=2, bounds=(20e-9, 1e-6)):
     """Why :func:`thickness_for_wavelength` found nothing: the Bragg lines at the two bounds."""
     def line(t):

@@ -47,3 +47,21 @@ def test_check_warns_but_accepts_an_inconsistent_line(cli, tmp_path):
                    '[[layers]]\nname = "f"\nmaterial = "CQD-inorganic"\nthickness = "100 nm"\nactive = true\n')
     r = cli("check", bad)
     assert r.returncode == 2 and r.stderr.startswith(f"{bad}: laser.period: ")
+
+
+def test_grating_fill_for_the_line():
+    import dataclasses
+
+    from cqdfem.model.settings import ModesSettings
+    from cqdfem.workflows.modes import grating_fill
+
+    g = geometry.load_geometry(ROOT / "geometries" / "dfb-mgf2-643.toml",
+                               overrides=['layers[1].pillars.fill="CQD-inorganic"', 'layers[2].thickness="50 nm"'])
+    m = ModesSettings(wavelength=643e-9, period=430e-9, order=2, target_wavelength=643e-9, fill_with="spin-on-glass")
+    f = grating_fill(g, m)
+    x = f["cqd_share_of_gaps"]
+    assert 0 < x < 1 and f["n_eff"] == pytest.approx(643 / 430, abs=1e-6)   # the forward solve lands on the line
+    thick = dataclasses.replace(m)
+    g100 = geometry.load_geometry(ROOT / "geometries" / "dfb-mgf2.toml")
+    f = grating_fill(g100, thick)
+    assert f["cqd_share_of_gaps"] is None and "outside" in f["why_none"]

@@ -123,3 +123,17 @@ def test_depth_shape_follows_the_profile():
     alpha = 4 * math.pi * 0.15 / 442e-9
     x[0] = g.layers[0].z1 - np.array([0, 1e-7, 2e-7, 0, 0, 0, 0])
     assert sub(x)[:3] == pytest.approx(np.exp(-alpha * np.array([0, 1e-7, 2e-7])), rel=1e-12)
+
+
+def test_oblique_pump_in_a_case():
+    m0 = model.create("thermal", stack(), pump=PUMP, film={"plqy": 0.15}, thermal={"end_time": "1 us"})
+    for pol in ("s", "p"):
+        m = model.create("thermal", stack(), pump={**PUMP, "angle": "40 deg", "polarization": pol},
+                         film={"plqy": 0.15}, thermal={"end_time": "1 us"})
+        rep = m.pump_absorption()
+        assert "40 deg, " + pol in rep["assumptions"]
+        assert rep["reflectance"] + rep["transmittance"] + sum(rep["absorptance"].values()) == pytest.approx(1, abs=1e-12)
+        assert m.heat.absorptance != pytest.approx(m0.heat.absorptance, rel=1e-3)
+    with pytest.raises(InputError, match="pump.angle"):
+        model.create("thermal", stack(), pump={**PUMP, "angle": "95 deg"}, film={"plqy": 0.15},
+                     thermal={"end_time": "1 us"})

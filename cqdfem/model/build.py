@@ -349,7 +349,8 @@ class _Builder:
         from cqdfem import absorption
 
         try:
-            res = absorption.of_geometry(m.geometry, m.pump.wavelength)
+            res = absorption.of_geometry(m.geometry, m.pump.wavelength, angle=m.pump.angle,
+                                         polarization=m.pump.polarization)
         except ValueError as e:
             if m.film.absorptance == "optics":
                 raise InputError(f"absorptance from optics: {e}", "film.absorptance") from None
@@ -411,6 +412,13 @@ class _Builder:
                 raise InputError('applies to the 2D vector solver only (set solver = "vector")', f"modes.{key}")
         if (md.material_gain is None) != (md.loss is None):
             raise InputError("the minimum thickness for ASE needs both material_gain and loss", "modes.loss")
+        if md.fill_with is not None:
+            if md.target_wavelength is None or md.period is None:
+                raise InputError("the grating fill that lases at a line needs modes.period and modes.target_wavelength",
+                                 "modes.fill_with")
+            if not any(l.pillars for l in g.layers):
+                raise InputError("no layer has pillars: there is no grating fill to vary", "modes.fill_with")
+            self.library.get(md.fill_with, "modes.fill_with")
         if md.ridge_width and g.active is None:
             raise InputError("a ridge needs an active layer (the film) in the geometry", "modes.ridge_width")
         try:

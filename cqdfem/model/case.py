@@ -2,6 +2,7 @@
 (threshold law, heat model, pump profile, heat source) — built once, then only read."""
 
 import dataclasses
+import math
 import pathlib
 
 from cqdfem.geometry import Geometry
@@ -96,7 +97,9 @@ class Model:
         if self.absorption is None:
             return {"wavelength_m": self.pump.wavelength, "unknown": self.absorption_note}
         out = self.absorption.summary()
-        out["assumptions"] = ("normal incidence from the cover, coherent thin layers, an incoherent substrate "
+        p = self.pump
+        incidence = "normal incidence" if p.angle == 0 else f"{math.degrees(p.angle):.4g} deg, {p.polarization}-polarized"
+        out["assumptions"] = (f"{incidence} from the cover, coherent thin layers, an incoherent substrate "
                               "over 10 um with air below it, patterned layers as their effective medium")
         if self.layer_heat:
             out["heated_layers"] = {h.layer: {"absorptance": h.absorptance, "heat_fraction": h.heat_fraction,

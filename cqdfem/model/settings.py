@@ -24,6 +24,9 @@ class PumpSettings:
     duration: float | None = None            # s, None: on for ever (a step)
     period: float | None = None              # s, pulse train period
     pulses: int = 1
+    angle: float = 0.0                       # rad, of incidence from the cover (optics of the absorption;
+                                             # the intensity stays the power per film area)
+    polarization: str = "s"                  # s | p (the same at normal incidence)
     spot: tuple | None = None                # (x, y) full widths, m: goes to the mesh options
     diameter: float | None = None            # disc spot, m: likewise
 
@@ -139,6 +142,8 @@ class ModesSettings:
     period: float | None = None              # DFB period, m: Bragg wavelength
     order: int = 2                           # DFB order
     target_wavelength: float | None = None   # m: layer thickness that puts the Bragg line there
+    fill_with: str | None = None             # material: also the CQD share of the grating gaps (rest this)
+                                             # that puts the line at target_wavelength
     temperature: float | None = None         # K: uniform stack temperature (dn/dT)
     solver: str = "slab"                     # slab | vector
     ridge_width: float | None = None         # vector solver: the active layer as a ridge, m

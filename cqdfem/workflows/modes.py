@@ -108,5 +108,36 @@ def modes(model, comm):
             else:
                 at = optics.slab_modes(slab.with_layer(layer, thickness=t), m.target_wavelength, "TE", 1)[0]
                 summary["target_n_eff"], summary["target_confinement"] = at.n_eff, at.confinement
+    if m.fill_with is not None:
+        summary["grating_fill"] = grating_fill(g, m)
     summary["versions"] = compat.versions()
     return Result(kind="modes", title=model.title, summary=summary, tables=tables, fields=fields)
+
+
+def grating_fill(geometry, m):
+    """The CQD share of the grating's gaps (the rest ``m.fill_with``) whose Bragg line is the target."""
+    import dataclasses
+
+    from cqdfem import optics
+    from cqdfem.materials import Library
+
+    grating = next(l for l in geometry.layers if l.pillars)
+    cqd = grating.pillars.fill
+    other = Library.default().get(m.fill_with)
+
+    def slab_of(x):
+        eps = x * cqd.refractive_index ** 2 + (1 - x) * other.refractive_index ** 2
+        fill = dataclasses.replace(cqd, name=f"{x:.3f} {cqd.name} + {other.name}", refractive_index=eps ** 0.5)
+        layer = dataclasses.replace(grating, pillars=dataclasses.replace(grating.pillars, fill=fill))
+        layers = tuple(layer if l.name == grating.name else l for l in geometry.layers)
+        return optics.Slab.from_geometry(dataclasses.replace(geometry, layers=layers))
+
+    x, why = optics.fill_for_wavelength(slab_of, m.target_wavelength, m.period, m.order)
+    out = {"layer": grating.name, "cqd": cqd.name, "rest": other.name, "target_wavelength_m": m.target_wavelength,
+           "cqd_share_of_gaps": x, "how": "gaps as a volume-weighted permittivity mix, then the layer's effective medium"}
+    if x is None:
+        out["why_none"] = why
+    else:
+        mode = optics.slab_modes(slab_of(x), m.target_wavelength, "TE", 1)[0]
+        out.update(n_eff=mode.n_eff, confinement=mode.confinement)
+    return out
