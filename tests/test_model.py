@@ -55,7 +55,8 @@ def test_defaults_live_in_the_settings():
     dfb = model.load(ROOT / "cases" / "microsecond-lasing.toml").resolved()["geometry"]["layers"]
     grating = next(l for l in dfb if "pillars" in l)
     assert grating["pillars"]["period_m"] == pytest.approx(430e-9)
-    assert grating["pillars"]["fill"]["refractive_index"] == pytest.approx(1.97)
+    assert grating["pillars"]["fill"]["refractive_index"] == pytest.approx(1.40)      # spin-on glass (dfb-mgf2-643)
+    assert grating["pillars"]["fill"]["optical_constants"][0] == pytest.approx([350e-9, 1.40, 0.0])
 
 
 def _stack():

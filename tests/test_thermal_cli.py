@@ -116,9 +116,17 @@ def test_bad_thermal_input_is_one_line_and_writes_nothing(tmp_path, cli, sets, k
 
 def test_missing_film_properties_are_named(tmp_path, cli):
     case = write_case(tmp_path)
-    case.write_text(case.read_text().replace("absorptance = 0.2\n", ""))
+    text = case.read_text()
+    case.write_text(text.replace("plqy = 0.15\n", ""))
     r = cli("check", case)
-    assert r.returncode == 2 and "film.absorptance" in r.stderr
+    assert r.returncode == 2 and "film.plqy" in r.stderr
+    # without an absorptance the optics give it (every library material has optical constants at
+    # 442 nm); at a pump wavelength where the film's are unknown, the message says so
+    case.write_text(text.replace("absorptance = 0.2\n", ""))
+    assert cli("check", case).returncode == 0
+    case.write_text(text.replace("absorptance = 0.2\n", "").replace("[pump]\n", '[pump]\nwavelength = "405 nm"\n'))
+    r = cli("check", case)
+    assert r.returncode == 2 and "film.absorptance" in r.stderr and "no optical constants at 405 nm" in r.stderr
 
 
 def test_cli_two_ranks_same_as_one(tmp_path, cli):
