@@ -11,13 +11,13 @@ import math
 import pathlib
 import re
 
-import numpy as np
-
 from cqdfem.errors import InputError
 from cqdfem.geometry import Geometry, parse_geometry, with_materials
 from cqdfem.inputs import files, readers, schema
 from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
+from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, film_absorptance, law_from_settings,
+                                probe_coordinates)
 from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SweepSettings, ThermalSettings, ThresholdSettings)
@@ -102,7 +102,7 @@ class _Builder:
     def __init__(self, library):
         self.library = library
         self.laws = {}            # ThresholdSettings -> (law, fit)
-        self.heat_models = {}     # HeatModel arguments -> HeatModel
+        self.built = {}           # HeatModel arguments -> HeatModel; (geometry, "laser") -> line check
 
     def build(self, data, path, geometry_sets=(), geometry=None):
         readers.section(schema.TOP, data, "", required=() if geometry else ("geometry",))
@@ -141,12 +141,12 @@ class _Builder:
         if g.laser is None:
             return m
         key = (g, "laser")
-        if key not in self.heat_models:
+        if key not in self.built:
             try:
-                self.heat_models[key] = g.laser_check()
+                self.built[key] = g.laser_check()
             except (ValueError, RuntimeError) as e:
                 raise InputError(f"cannot check the stated line: {e}", "laser", g.path) from None
-        lam, n, problem = self.heat_models[key]
+        lam, n, problem = self.built[key]
         line = {"stated_wavelength_m": g.laser.wavelength, "order": g.laser.order, "period_m": g.laser.period,
                 "bragg_wavelength_m": lam, "n_eff": n, "tolerance_m": g.laser.tolerance,
                 "consistent": problem is None, "how": "TE0 of the effective-medium slab (cqdfem.optics)"}
@@ -203,8 +203,6 @@ class _Builder:
     # -- threshold law ---------------------------------------------------------------------------------
 
     def threshold(self, m, table):
-        from cqdfem.lasing import threshold as thresholds
-
         law = table.get("law", ThresholdSettings.law)
         if law == "t0" and "T0" not in table and "fit" not in table:
             raise InputError("the t0 law needs T0 or fit", "threshold.T0")
@@ -261,12 +259,12 @@ class _Builder:
                     slope_efficiency=0.0 if film.heat_model == "clamped" else slope, auger_share=film.auger_share,
                     clamped=film.heat_model == "clamped")
         key = tuple(sorted(args.items()))
-        if key not in self.heat_models:
+        if key not in self.built:
             try:
-                self.heat_models[key] = HeatModel(**args)
+                self.built[key] = HeatModel(**args)
             except ValueError as e:
                 raise InputError(str(e), "film") from None
-        return self.heat_models[key]
+        return self.built[key]
 
     def thermal(self, m):
         from cqdfem.thermal import Profile
@@ -425,98 +423,3 @@ class _Builder:
             optics.Slab.from_geometry(g)
         except ValueError as e:
             raise InputError(str(e), "layers", g.path) from None
-
-
-@dataclasses.dataclass(frozen=True)
-class LayerHeat:
-    """Pump heat in a layer other than the film: ``absorptance`` of the incident intensity, of which
-    ``heat_fraction`` is heat, over ``thickness``, following ``shape`` (a function of coordinates)."""
-    layer: str
-    absorptance: float
-    heat_fraction: float
-    thickness: float
-    shape: object
-    what: str
-
-    def density(self, intensity):
-        """Mean heat density (W/m³) under the spot at pump ``intensity`` (W/m²)."""
-        return intensity * self.absorptance * self.heat_fraction / self.thickness
-
-
-def film_absorptance(m):
-    """The film's absorptance: the number given, else (``"optics"`` or not given) the transfer-matrix
-    result when the stack's optics are known, else None."""
-    a = m.film.absorptance
-    if isinstance(a, float):
-        return a
-    if m.absorption is not None and m.geometry.active is not None:
-        return float(m.absorption.absorptance[m.geometry.active.name])
-    return None
-
-
-def absorptance_origin(m):
-    if isinstance(m.film.absorptance, float):
-        return "given (film.absorptance)"
-    return "optics (transfer matrix at the pump wavelength, cqdfem.absorption)"
-
-
-def check_fit(t):
-    """Calibration points the laws can follow: one ratio per temperature, rising with temperature
-    (every law here has P_th increasing with T)."""
-    seen = {}
-    for i, (T, r) in enumerate(t.fit):
-        key = f"threshold.fit[{i}]"
-        if T in seen and seen[T] != r:
-            raise InputError(f"two ratios ({seen[T]:g}, {r:g}) at one temperature ({T:g} K)", key)
-        seen[T] = r
-        if (T > t.reference_temperature and r < 1) or (T < t.reference_temperature and r > 1):
-            raise InputError(f"expected a ratio {'>=' if T > t.reference_temperature else '<='} 1 "
-                             f"{'above' if T > t.reference_temperature else 'below'} the reference temperature "
-                             f"(the threshold rises with temperature), got {r:g} at {T:g} K", key)
-
-
-def law_from_settings(t):
-    """(law, fit or None) of a :class:`ThresholdSettings`; ValueError if inconsistent."""
-    from cqdfem.lasing import threshold as thresholds
-
-    if t.law == "table":
-        return thresholds.Table(t.at_reference, tuple(p[0] for p in t.table), tuple(p[1] for p in t.table),
-                                T_ref=t.reference_temperature), None
-    if t.fit:
-        fit = thresholds.calibrate(t.law, [list(p) for p in t.fit], t.at_reference, t.reference_temperature,
-                                   mass_ratio=t.mass_ratio)
-        return fit.law, fit
-    if t.law == "t0":
-        return thresholds.T0(t.at_reference, T0=t.T0, T_ref=t.reference_temperature), None
-    return thresholds.Auger(t.at_reference, energy=t.energy, mass_ratio=t.mass_ratio,
-                            T_ref=t.reference_temperature), None
-
-
-def probe_coordinates(spec, geometry, key):
-    """Model coordinates (m) of a probe: a point, or "<layer>.top|middle|bottom" on the axis; a point
-    outside the model is an input error (``check`` sees it, not the solver after meshing)."""
-    dim = geometry.mesh.dimension
-    if isinstance(spec, str):
-        name, where = spec.rsplit(".", 1)
-        try:
-            layer = geometry.layer(name)
-        except KeyError:
-            raise InputError(f"no layer named {name!r}", key) from None
-        z = {"bottom": layer.z0, "middle": layer.z0 + layer.thickness / 2, "top": layer.z1}[where]
-        return tuple([0.0] * (dim - 1) + [z])
-    if len(spec) != dim:
-        raise InputError(f"expected {dim} coordinates for a {dim}D model, got {len(spec)}", key)
-    bounds = []
-    for extent in (geometry.width, geometry.depth)[:dim - 1]:
-        lo = 0.0 if geometry.symmetric or geometry.mesh.coordinates == "axisymmetric" else -extent / 2
-        bounds.append((lo, extent / 2))
-    bounds.append((0.0, geometry.thickness))
-    tol = 1e-12 * max(geometry.thickness, *(b[1] for b in bounds))
-    for axis, (x, (lo, hi)) in enumerate(zip(spec, bounds)):
-        if not lo - tol <= x <= hi + tol:
-            raise InputError(f"the point is outside the model: coordinate {axis} = {x:g} m is not within "
-                             f"[{lo:g}, {hi:g}] m", key)
-    return tuple(spec)
-
-
-

@@ -1,0 +1,101 @@
+"""Pure pieces of the model build: the heat of absorbing layers, the film's absorptance and where it
+came from, calibration-point checks, the threshold law of a setting, probe coordinates."""
+
+import dataclasses
+
+from cqdfem.errors import InputError
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerHeat:
+    """Pump heat in a layer other than the film: ``absorptance`` of the incident intensity, of which
+    ``heat_fraction`` is heat, over ``thickness``, following ``shape`` (a function of coordinates)."""
+    layer: str
+    absorptance: float
+    heat_fraction: float
+    thickness: float
+    shape: object
+    what: str
+
+    def density(self, intensity):
+        """Mean heat density (W/m³) under the spot at pump ``intensity`` (W/m²)."""
+        return intensity * self.absorptance * self.heat_fraction / self.thickness
+
+
+def film_absorptance(m):
+    """The film's absorptance: the number given, else (``"optics"`` or not given) the transfer-matrix
+    result when the stack's optics are known, else None."""
+    a = m.film.absorptance
+    if isinstance(a, float):
+        return a
+    if m.absorption is not None and m.geometry.active is not None:
+        return float(m.absorption.absorptance[m.geometry.active.name])
+    return None
+
+
+def absorptance_origin(m):
+    if isinstance(m.film.absorptance, float):
+        return "given (film.absorptance)"
+    return "optics (transfer matrix at the pump wavelength, cqdfem.absorption)"
+
+
+def check_fit(t):
+    """Calibration points the laws can follow: one ratio per temperature, rising with temperature
+    (every law here has P_th increasing with T)."""
+    seen = {}
+    for i, (T, r) in enumerate(t.fit):
+        key = f"threshold.fit[{i}]"
+        if T in seen and seen[T] != r:
+            raise InputError(f"two ratios ({seen[T]:g}, {r:g}) at one temperature ({T:g} K)", key)
+        seen[T] = r
+        if (T > t.reference_temperature and r < 1) or (T < t.reference_temperature and r > 1):
+            raise InputError(f"expected a ratio {'>=' if T > t.reference_temperature else '<='} 1 "
+                             f"{'above' if T > t.reference_temperature else 'below'} the reference temperature "
+                             f"(the threshold rises with temperature), got {r:g} at {T:g} K", key)
+
+
+def law_from_settings(t):
+    """(law, fit or None) of a :class:`ThresholdSettings`; ValueError if inconsistent."""
+    from cqdfem.lasing import threshold as thresholds
+
+    if t.law == "table":
+        return thresholds.Table(t.at_reference, tuple(p[0] for p in t.table), tuple(p[1] for p in t.table),
+                                T_ref=t.reference_temperature), None
+    if t.fit:
+        fit = thresholds.calibrate(t.law, [list(p) for p in t.fit], t.at_reference, t.reference_temperature,
+                                   mass_ratio=t.mass_ratio)
+        return fit.law, fit
+    if t.law == "t0":
+        return thresholds.T0(t.at_reference, T0=t.T0, T_ref=t.reference_temperature), None
+    return thresholds.Auger(t.at_reference, energy=t.energy, mass_ratio=t.mass_ratio,
+                            T_ref=t.reference_temperature), None
+
+
+def probe_coordinates(spec, geometry, key):
+    """Model coordinates (m) of a probe: a point, or "<layer>.top|middle|bottom" on the axis; a point
+    outside the model is an input error (``check`` sees it, not the solver after meshing)."""
+    dim = geometry.mesh.dimension
+    if isinstance(spec, str):
+        name, where = spec.rsplit(".", 1)
+        try:
+            layer = geometry.layer(name)
+        except KeyError:
+            raise InputError(f"no layer named {name!r}", key) from None
+        z = {"bottom": layer.z0, "middle": layer.z0 + layer.thickness / 2, "top": layer.z1}[where]
+        return tuple([0.0] * (dim - 1) + [z])
+    if len(spec) != dim:
+        raise InputError(f"expected {dim} coordinates for a {dim}D model, got {len(spec)}", key)
+    bounds = []
+    for extent in (geometry.width, geometry.depth)[:dim - 1]:
+        lo = 0.0 if geometry.symmetric or geometry.mesh.coordinates == "axisymmetric" else -extent / 2
+        bounds.append((lo, extent / 2))
+    bounds.append((0.0, geometry.thickness))
+    tol = 1e-12 * max(geometry.thickness, *(b[1] for b in bounds))
+    for axis, (x, (lo, hi)) in enumerate(zip(spec, bounds)):
+        if not lo - tol <= x <= hi + tol:
+            raise InputError(f"the point is outside the model: coordinate {axis} = {x:g} m is not within "
+                             f"[{lo:g}, {hi:g}] m", key)
+    return tuple(spec)
+
+
+
