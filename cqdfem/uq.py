@@ -1,0 +1,166 @@
+"""Uncertain inputs: distributions written as quantities, quasi-Monte Carlo samples, quantiles and
+Sobol indices (physics.md §11). Usable alone; the case-file `[uncertainty]` table builds on it.
+
+Distributions (a quantity in any unit of the input's dimension; SI inside):
+
+    "0.24 ± 0.04 W/m/K"  or "0.24 +- 0.04 W/m/K"   normal, mean ± standard deviation
+    "normal(0.24 W/m/K, 0.04 W/m/K)"                 the same
+    "uniform(0.10, 0.20)"                            uniform on [a, b]
+    "lognormal(1.0e-14 cm^2, x2)"  or "1.0e-14 cm^2 ×/÷ 2"   median m, one geometric standard
+                                                     deviation ×/÷ s (68 % within [m/s, m·s])
+
+A distribution may be truncated to where the physics lives (``bounds``: a conductivity > 0, a
+PLQY in [0, 1]); sampling maps a uniform number through the truncated inverse CDF, so scrambled Sobol
+points stay low-discrepancy in the physical space. Sobol indices come from
+:func:`scipy.stats.sobol_indices` (Saltelli 2010 first order, Jansen total), with bootstrap
+confidence intervals.
+"""
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+
+from cqdfem import units
+from cqdfem.errors import InputError
+
+_PM = re.compile(r"^\s*(.+?)\s*(?:±|\+-|\+/-)\s*(.+?)\s*$")
+_TIMES = re.compile(r"^\s*(.+?)\s*(?:×/÷|x/÷|\*/|x/)\s*([0-9.eE+-]+)\s*$")
+_CALL = re.compile(r"^\s*(normal|uniform|lognormal)\s*\((.*)\)\s*$", re.S)
+
+
+@dataclasses.dataclass(frozen=True)
+class Distribution:
+    kind: str                      # normal | uniform | lognormal
+    a: float                       # normal: mean; uniform: low; lognormal: median (SI)
+    b: float                       # normal: std; uniform: high; lognormal: geometric std (factor > 1)
+    bounds: tuple = (-math.inf, math.inf)   # truncation, SI
+    text: str = ""
+
+    def _frozen(self):
+        from scipy import stats
+
+        if self.kind == "normal":
+            return stats.norm(self.a, self.b)
+        if self.kind == "uniform":
+            return stats.uniform(self.a, self.b - self.a)
+        return stats.lognorm(math.log(self.b), scale=self.a)
+
+    def ppf(self, u):
+        """Values for uniform numbers ``u`` in (0, 1): the inverse CDF of the truncated law."""
+        d = self._frozen()
+        lo, hi = (d.cdf(x) for x in self.bounds)
+        return d.ppf(lo + np.asarray(u, float) * (hi - lo))
+
+    @property
+    def median(self):
+        return float(self.ppf(0.5))
+
+    def describe(self):
+        return {"distribution": self.kind, "parameters_SI": [self.a, self.b],
+                "truncated_to": [None if math.isinf(x) else x for x in self.bounds], "as_written": self.text}
+
+
+def parse(text, unit, key, bounds=(-math.inf, math.inf)):
+    """A :class:`Distribution` from its string (see the module docstring); InputError if bad."""
+    if not isinstance(text, str):
+        raise InputError(f"expected a distribution such as '0.24 ± 0.04 {unit}', got {text!r}", key)
+    q = lambda s: units.parse(s.strip(), unit, key)                       # noqa: E731
+    m = _CALL.match(text)
+    try:
+        if m:
+            kind, args = m.group(1), [a for a in m.group(2).split(",")]
+            if len(args) != 2:
+                raise InputError(f"expected {kind}(a, b), got {text!r}", key)
+            if kind == "lognormal":
+                factor = args[1].strip().lstrip("x×*").strip()
+                d = Distribution(kind, q(args[0]), _number(factor, key), bounds, text)
+            else:
+                d = Distribution(kind, q(args[0]), q(args[1]), bounds, text)
+        elif _PM.match(text):
+            mean, std = _PM.match(text).groups()
+            # "0.24 ± 0.04 W/m/K": the unit written once, after the deviation
+            unit_text = re.sub(r"^[\s0-9.eE+-]+", "", std)
+            if unit_text and not re.search(r"[A-Za-zµ°%]", mean):
+                mean = f"{mean} {unit_text}"
+            d = Distribution("normal", q(mean), q(std), bounds, text)
+        elif _TIMES.match(text):
+            median, factor = _TIMES.match(text).groups()
+            d = Distribution("lognormal", q(median), _number(factor, key), bounds, text)
+        else:
+            raise InputError("expected a distribution: 'a ± s unit', 'normal(a, s)', 'uniform(a, b)', "
+                             f"'lognormal(median, x factor)' or 'median ×/÷ factor', got {text!r}", key)
+    except InputError as e:
+        raise InputError(f"{e.message} (in the distribution {text!r})", key) from None
+    _check(d, key)
+    return d
+
+
+def _number(text, key):
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"expected a number, got {text!r}", key) from None
+
+
+def _check(d, key):
+    if not all(math.isfinite(x) for x in (d.a, d.b)):
+        raise InputError(f"expected finite parameters, got {d.text!r}", key)
+    if d.kind == "normal" and not d.b > 0:
+        raise InputError(f"expected a positive standard deviation, got {d.text!r}", key)
+    if d.kind == "uniform" and not d.b > d.a:
+        raise InputError(f"expected uniform(a, b) with a < b, got {d.text!r}", key)
+    if d.kind == "lognormal" and not (d.a > 0 and d.b > 1):
+        raise InputError(f"expected a positive median and a factor > 1, got {d.text!r}", key)
+    lo, hi = d.bounds
+    if float(d._frozen().cdf(hi) - d._frozen().cdf(lo)) < 1e-6:
+        raise InputError(f"the distribution {d.text!r} lies outside where the input is physical "
+                         f"([{lo:g}, {hi:g}])", key)
+
+
+def sample(distributions, n, seed=0):
+    """(n, d) values: scrambled Sobol points (seeded, reproducible) through each inverse CDF.
+    ``n`` a power of two keeps the sequence balanced."""
+    from scipy.stats import qmc
+
+    u = qmc.Sobol(d=len(distributions), scramble=True, seed=seed).random(n)
+    return np.column_stack([d.ppf(u[:, j]) for j, d in enumerate(distributions)])
+
+
+def quantiles(values, probabilities=(0.05, 0.5, 0.95)):
+    """{"p5": …, "p50": …, "p95": …, "mean": …, "std": …} of the finite values."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    out = {f"p{100 * p:g}": float(np.quantile(v, p)) for p in probabilities}
+    out.update(mean=float(v.mean()), std=float(v.std(ddof=1)) if v.size > 1 else 0.0, finite=int(v.size))
+    return out
+
+
+def sobol(func, distributions, n, seed=0, confidence=0.95, resamples=200):
+    """First-order and total Sobol indices of the vectorised ``func`` ((d, m) inputs -> (m,) or
+    (k, m) outputs) over ``distributions``: scipy's Saltelli/Jansen estimators on n·(d + 2)
+    evaluations, with bootstrap confidence intervals. Returns a list (one per output) of
+    {"first", "total", "first_ci", "total_ci"} arrays of length d."""
+    from scipy import stats
+
+    dists = [_ScipyView(d) for d in distributions]
+    res = stats.sobol_indices(func=func, n=n, dists=dists, rng=np.random.default_rng(seed))
+    boot = res.bootstrap(confidence_level=confidence, n_resamples=resamples)
+    first, total = np.atleast_2d(res.first_order), np.atleast_2d(res.total_order)
+    f_lo, f_hi = np.atleast_2d(boot.first_order.confidence_interval.low), \
+        np.atleast_2d(boot.first_order.confidence_interval.high)
+    t_lo, t_hi = np.atleast_2d(boot.total_order.confidence_interval.low), \
+        np.atleast_2d(boot.total_order.confidence_interval.high)
+    return [{"first": first[k], "total": total[k], "first_ci": np.stack([f_lo[k], f_hi[k]], axis=1),
+             "total_ci": np.stack([t_lo[k], t_hi[k]], axis=1)} for k in range(first.shape[0])]
+
+
+class _ScipyView:
+    """What scipy.stats.sobol_indices needs of a distribution: ``ppf``."""
+
+    def __init__(self, d):
+        self.d = d
+
+    def ppf(self, u):
+        return self.d.ppf(u)
