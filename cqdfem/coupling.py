@@ -147,7 +147,7 @@ def loop_gain(device, intensity, T, resistance, dT=1e-3):
     return resistance * (np.asarray(up) - np.asarray(down)) / (2 * dT)
 
 
-def events(t, T, I, P_th, pump, device=None, resistance=None):
+def events(t, T, I, P_th, pump, device=None, resistance=None, gain=None):
     """Lasing start/stop times (interpolated where pump − P_th changes sign) and runaway."""
     t, T, I, P_th = (np.asarray(a, float) for a in (t, T, I, P_th))
     margin = np.where(I > 0, I - P_th, -np.inf)
@@ -165,7 +165,7 @@ def events(t, T, I, P_th, pump, device=None, resistance=None):
             out["lasing_duration_s"] = out["lasing_stop_s"] - out["lasing_start_s"]
         else:
             out["lasing_duration_s"] = t[-1] - out["lasing_start_s"]
-    out.update(_runaway(t, T, I, device, resistance))
+    out.update(_runaway(t, T, I, device, resistance, gain))
     if out["runaway_time_s"] is not None and out["lasing_start_s"] is not None:
         # the gain jumps where lasing starts; interpolating between samples must not put it earlier
         out["runaway_time_s"] = max(out["runaway_time_s"], out["lasing_start_s"])
@@ -180,13 +180,13 @@ def _crossing(t, margin, i, j):
     return float(t[i] + (t[j] - t[i]) * a / (a - b))
 
 
-def _runaway(t, T, I, device, resistance):
-    if device is None or resistance is None:
+def _runaway(t, T, I, device, resistance, gain=None):
+    if gain is None and (device is None or resistance is None):
         return {"runaway": None, "runaway_criterion": "not evaluated: needs the steady resistance R_ss"}
     on = I > 0
     if not on.any():
         return {}
-    g = np.where(on, loop_gain(device, I, T, resistance), -np.inf)
+    g = np.where(on, loop_gain(device, I, T, resistance) if gain is None else gain, -np.inf)
     k = np.flatnonzero(g >= 1.0)
     if not len(k):
         return {"loop_gain_max": float(g[on].max())}
@@ -252,6 +252,89 @@ def run_fast(response, device, pump, T0=ROOM_TEMPERATURE, resistance=None):
         T[k + 1] = T0 + float(dQ[:k + 1] @ response(ages))
     cols = {"time_s": t, "film_drive_temperature_K": T}
     return _finish(cols, t, T, device, pump, resistance)
+
+
+class BatchDevice:
+    """Many devices (samples of uncertain inputs) whose heat density is evaluated as one numpy
+    expression: per-sample heat-model parameters and threshold laws (t0, or auger with a constant
+    energy) as arrays. Same physics as :meth:`Device.heat_density`, to roundoff."""
+
+    def __init__(self, devices):
+        from cqdfem.lasing import threshold as th
+
+        self.devices = list(devices)
+        h = [d.heat for d in self.devices]
+        col = lambda f: np.array([f(x) for x in h], dtype=float)[:, None]       # noqa: E731
+        self.A, self.plqy, self.d = col(lambda x: x.absorptance), col(lambda x: x.plqy), col(lambda x: x.thickness)
+        self.q = col(lambda x: x.quantum_ratio)
+        self.slope = col(lambda x: 1.0 if x.clamped else x.slope_efficiency)
+        self.fA = col(lambda x: x.auger_share)
+        laws = [d.threshold for d in self.devices]
+        self.p_ref = np.array([law.p_ref for law in laws])[:, None]
+        self.T_ref = np.array([law.T_ref for law in laws])[:, None]
+        if all(isinstance(law, th.T0) for law in laws):
+            self.kind, self.T0 = "t0", np.array([law.T0 for law in laws])[:, None]
+        elif all(isinstance(law, th.Auger) and not callable(law.energy) for law in laws):
+            self.kind = "auger"
+            self.E = np.array([law.energy for law in laws])[:, None]
+            self.c = np.array([(1 + 2 * law.mass_ratio) / (1 + law.mass_ratio) for law in laws])[:, None]
+        else:
+            raise ValueError("a batch needs every law to be t0, or every law auger with a constant energy")
+
+    def __len__(self):
+        return len(self.devices)
+
+    def log_ratio(self, T):
+        T = np.asarray(T, float).reshape(len(self), -1)
+        if self.kind == "t0":
+            return (T - self.T_ref) / self.T0
+        from cqdfem.lasing.threshold import K_B_EV
+
+        x, x_ref = self.E / (K_B_EV * T), self.E / (K_B_EV * self.T_ref)
+        return 1.5 * np.log(x_ref) + self.c * x_ref - (1.5 * np.log(x) + self.c * x)
+
+    def threshold(self, T):
+        return self.p_ref * np.exp(self.log_ratio(T))
+
+    def heat_density(self, intensity, T):
+        """(samples, m) heat densities for intensities and temperatures of the same shape."""
+        I = np.asarray(intensity, float).reshape(len(self), -1)
+        r = np.exp(self.log_ratio(T))
+        P_th = self.p_ref * r
+        absorbed = self.A * I
+        below = self.A * np.minimum(I, P_th)
+        spont = below * self.plqy / (1.0 + self.fA * (r - 1.0)) * self.q
+        stim = (absorbed - below) * self.slope
+        return (absorbed - spont - stim) / self.d
+
+
+def run_fast_many(response, batch, intensities, profile, T0=ROOM_TEMPERATURE, resistance=None):
+    """:func:`run_fast` for every device of ``batch`` at once (one time loop, numpy over samples):
+    the same predictor and superposition, to roundoff. ``intensities``: peak pump per sample,
+    ``profile``: the pump's shape, shared. Returns (T array (samples, steps), [events per sample])."""
+    t = response.time_s
+    n, m = len(t), len(batch)
+    I0 = np.asarray(intensities, float).reshape(m)
+    T = np.full((m, n), float(T0))
+    dQ = np.zeros((m, n - 1))
+    Q_prev = np.zeros(m)
+    for k in range(n - 1):
+        frac = profile.in_step(t[k], t[k + 1], t[k + 1])
+        T_pred = T[:, 0] if k == 0 else T[:, k] + (T[:, k] - T[:, k - 1]) * (t[k + 1] - t[k]) / (t[k] - t[k - 1])
+        Q = batch.heat_density(I0 * frac, T_pred)[:, 0]
+        dQ[:, k] = Q - Q_prev
+        Q_prev = Q
+        T[:, k + 1] = T0 + dQ[:, :k + 1] @ response(t[k + 1] - t[:k + 1])
+    # the events of every sample from whole-batch arrays (what _finish does one device at a time)
+    I = I0[:, None] * np.asarray(profile(t), float)[None, :]
+    P_th = batch.threshold(T)
+    gain = None
+    if resistance is not None:
+        dT = 1e-3
+        gain = resistance * (batch.heat_density(I, T + dT) - batch.heat_density(I, T - dT)) / (2 * dT)
+    out = [events(t, T[i], I[i], P_th[i], Pump(I0[i], profile), None, resistance,
+                  None if gain is None else gain[i]) for i in range(m)]
+    return T, out
 
 
 # --- steady state under a CW pump ----------------------------------------------------------------

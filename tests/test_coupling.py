@@ -261,3 +261,29 @@ def test_events_on_default_steps_match_fine_steps():
                         {"end_time": "1 us", "step_ratio": 0.001, "max_step": "0.25 ns"})]
     assert abs(stops[1] - stops[2]) < 1e-5 * stops[2]
     assert stops[0] == pytest.approx(stops[2], rel=1e-3)
+
+
+def test_batch_fast_path_equals_one_device_at_a_time():
+    # Many samples through one time loop (numpy over samples) = run_fast per sample, to roundoff.
+    g, sm = half_space("120 nm", film_cells=4)
+    times = thermal.time_grid(2e-6, 1e-10, 0.05)
+    response = coupling.step_response(thermal.HeatSolver(sm), times, drive="max", steady=False)
+    R = coupling.steady_resistance(thermal.HeatSolver(sm))
+    profile = thermal.Profile(rise_time=3e-7, duration=1.5e-6)
+    rng = np.random.default_rng(4)
+    for laws in ([th.T0(5.2e8 * rng.uniform(0.8, 1.2), T0=rng.uniform(50, 90)) for _ in range(6)],
+                 [th.Auger(5.2e8, energy=rng.uniform(0.04, 0.07), mass_ratio=rng.uniform(0.5, 2)) for _ in range(6)]):
+        devices = [coupling.Device(HeatModel(absorptance=rng.uniform(0.1, 0.3), plqy=rng.uniform(0.1, 0.3),
+                                             thickness=120e-9, slope_efficiency=rng.uniform(0, 0.6),
+                                             auger_share=rng.uniform(0, 0.5), clamped=bool(i % 3 == 0)), law)
+                   for i, law in enumerate(laws)]
+        intensities = rng.uniform(6e8, 1.2e9, len(devices))
+        batch = coupling.BatchDevice(devices)
+        T_all, evs = coupling.run_fast_many(response, batch, intensities, profile, resistance=R)
+        for i, device in enumerate(devices):
+            cols, ev = coupling.run_fast(response, device, coupling.Pump(intensities[i], profile), resistance=R)
+            assert np.max(np.abs(T_all[i] - cols["film_drive_temperature_K"])) < 1e-9
+            for key in ("lasing_start_s", "lasing_stop_s", "runaway", "runaway_time_s"):
+                assert evs[i][key] == (pytest.approx(ev[key], rel=1e-9) if isinstance(ev[key], float) else ev[key])
+    with pytest.raises(ValueError, match="batch"):
+        coupling.BatchDevice([devices[0], coupling.Device(devices[1].heat, th.T0(5e8, T0=70.0))])
