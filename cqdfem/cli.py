@@ -42,11 +42,13 @@ def cmd_check(args):
         what = f"case, kind {m.kind}" + (f", {len(m.variants)} variants" if m.variants else "") if m else "geometry"
         layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
-        if m is None and geometry.laser is not None:
-            from cqdfem import model
+        if m is not None:
+            warnings = {w for x in [m] + [v for _, v in m.variants] for w in x.warnings}
+        else:
+            from cqdfem.model import laser_report
 
-            m = model.create("mesh", geometry)
-        for w in sorted({w for x in ([m] + [v for _, v in m.variants] if m else []) for w in x.warnings}):
+            warnings = {laser_report(geometry)[1]} - {None} if geometry.laser else set()
+        for w in sorted(warnings):
             console.warn(w)
     return 0
 
@@ -133,9 +135,7 @@ def _threshold(args):
             except ValueError:
                 raise InputError(f"expected a number after ':', got {r!r}", "--fit") from None
         table["fit"] = pairs
-    m = model.from_table({"geometry": {"layers": [{"name": "film", "material": "air", "thickness": 1e-6}]},
-                          "threshold": table})
-    return m.law, m.fit, m.threshold
+    return model.threshold(table)
 
 
 def cmd_threshold(args):
@@ -267,9 +267,9 @@ def cmd_modes(args):
             messages.append(f"fields of {', '.join(f'{m.polarization}{m.order}' for m in kept)}: {target}")
     line = None
     if geometry.laser is not None:
-        from cqdfem import model
+        from cqdfem.model import laser_report
 
-        line = model.create("mesh", geometry).laser_line
+        line = laser_report(geometry)[0]
     if args.json:
         say(json.dumps(output.jsonable({"wavelength_m": lam, "modes": modes, "messages": messages,
                                         **({"laser_line": line} if line else {})}), indent=2))

@@ -232,26 +232,35 @@ def _steady_rise(solver, key):
 
 def run_fast(response, device, pump, T0=ROOM_TEMPERATURE, resistance=None):
     """The coupled loop by superposition on the response's own time grid: T_{n+1} = T0 +
-    Σ_k (Q_k − Q_{k−1}) R(t_{n+1} − t_k), with Q_k the heat on step k from T(t_k).
-
-    On a uniform grid this is exactly what the FEM loop computes (a linear time-invariant scheme).
+    Σ_k (Q_k − Q_{k−1}) R(t_{n+1} − t_k), with Q_k the heat on step k from the FEM loop's predictor
+    of T(t_{k+1}). On a uniform grid this is exactly what the FEM loop computes (a linear
+    time-invariant scheme).
     """
     t = response.time_s
-    n = len(t)
-    T = np.full(n, float(T0))
-    Q = np.zeros(n - 1)
-    dQ = np.zeros(n - 1)
-    prof = pump.profile
-    for k in range(n - 1):
-        I = pump.intensity * prof.in_step(t[k], t[k + 1], t[k + 1])
-        # the FEM loop's predictor: T at t_{k+1} extrapolated from the last two samples
-        Q[k] = device.heat_density(I, predict([(t[k - 1], T[k - 1]), (t[k], T[k])] if k else [(t[0], T[0])], t[k + 1]))
-        dQ[k] = Q[k] - (Q[k - 1] if k else 0.0)
-        # all past changes, each seen through the response at its own age
-        ages = t[k + 1] - t[:k + 1]
-        T[k + 1] = T0 + float(dQ[:k + 1] @ response(ages))
+    T = _superpose(response, lambda frac, T_pred: [device.heat_density(pump.intensity * frac, T_pred[0])],
+                   pump.profile, 1, T0)[0]
     cols = {"time_s": t, "film_drive_temperature_K": T}
     return _finish(cols, t, T, device, pump, resistance)
+
+
+def _superpose(response, heat, profile, m, T0):
+    """(m, steps) drive temperatures of ``m`` devices whose heat densities ``heat(pump fraction,
+    predicted T array)`` feed the superposition of one step response (the core of the fast paths)."""
+    t = response.time_s
+    n = len(t)
+    T = np.full((m, n), float(T0))
+    dQ = np.zeros((m, n - 1))
+    Q_prev = np.zeros(m)
+    for k in range(n - 1):
+        frac = profile.in_step(t[k], t[k + 1], t[k + 1])
+        # the FEM loop's predictor: T at t_{k+1} extrapolated from the last two samples
+        T_pred = predict([(t[j], T[:, j]) for j in range(max(k - 1, 0), k + 1)], t[k + 1])
+        Q = np.asarray(heat(frac, T_pred), float).reshape(m)
+        dQ[:, k] = Q - Q_prev
+        Q_prev = Q
+        # all past changes, each seen through the response at its own age
+        T[:, k + 1] = T0 + dQ[:, :k + 1] @ response(t[k + 1] - t[:k + 1])
+    return T
 
 
 class BatchDevice:
@@ -313,18 +322,9 @@ def run_fast_many(response, batch, intensities, profile, T0=ROOM_TEMPERATURE, re
     the same predictor and superposition, to roundoff. ``intensities``: peak pump per sample,
     ``profile``: the pump's shape, shared. Returns (T array (samples, steps), [events per sample])."""
     t = response.time_s
-    n, m = len(t), len(batch)
+    m = len(batch)
     I0 = np.asarray(intensities, float).reshape(m)
-    T = np.full((m, n), float(T0))
-    dQ = np.zeros((m, n - 1))
-    Q_prev = np.zeros(m)
-    for k in range(n - 1):
-        frac = profile.in_step(t[k], t[k + 1], t[k + 1])
-        T_pred = T[:, 0] if k == 0 else T[:, k] + (T[:, k] - T[:, k - 1]) * (t[k + 1] - t[k]) / (t[k] - t[k - 1])
-        Q = batch.heat_density(I0 * frac, T_pred)[:, 0]
-        dQ[:, k] = Q - Q_prev
-        Q_prev = Q
-        T[:, k + 1] = T0 + dQ[:, :k + 1] @ response(t[k + 1] - t[:k + 1])
+    T = _superpose(response, lambda frac, T_pred: batch.heat_density(I0 * frac, T_pred)[:, 0], profile, m, T0)
     # the events of every sample from whole-batch arrays (what _finish does one device at a time)
     I = I0[:, None] * np.asarray(profile(t), float)[None, :]
     P_th = batch.threshold(T)

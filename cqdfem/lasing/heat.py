@@ -47,6 +47,14 @@ def heat_fraction(plqy, pump_photon_energy, emission_photon_energy):
     return plqy * (pump_photon_energy - emission_photon_energy) / pump_photon_energy + (1.0 - plqy)
 
 
+def slope_for(stimulated_absorbed_fraction, pump_wavelength, emission_wavelength):
+    """The slope efficiency (E_em/E_p)(1 − f_s) of the energy-conserving model."""
+    f = stimulated_absorbed_fraction
+    if not 0 <= f <= 1:
+        raise ValueError(f"stimulated_absorbed_fraction must be within [0, 1], got {f}")
+    return pump_wavelength / emission_wavelength * (1 - f)
+
+
 @dataclasses.dataclass(frozen=True)
 class HeatModel:
     """Absorbed pump → heat in a film of ``thickness`` (m) absorbing ``absorptance`` of the pump."""
@@ -62,11 +70,9 @@ class HeatModel:
     @classmethod
     def energy_conserving(cls, stimulated_absorbed_fraction, **kwargs):
         """The energy-conserving model with a fraction f_s of the stimulated photons reabsorbed."""
-        f = stimulated_absorbed_fraction
-        if not 0 <= f <= 1:
-            raise ValueError(f"stimulated_absorbed_fraction must be within [0, 1], got {f}")
-        ratio = kwargs.get("pump_wavelength", PUMP_WAVELENGTH) / kwargs.get("emission_wavelength", EMISSION_WAVELENGTH)
-        return cls(slope_efficiency=ratio * (1 - f), **kwargs)
+        return cls(slope_efficiency=slope_for(stimulated_absorbed_fraction,
+                                              kwargs.get("pump_wavelength", PUMP_WAVELENGTH),
+                                              kwargs.get("emission_wavelength", EMISSION_WAVELENGTH)), **kwargs)
 
     def __post_init__(self):
         for name in ("absorptance", "plqy", "auger_share"):

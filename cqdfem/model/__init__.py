@@ -10,12 +10,13 @@ From Python, without a file::
                      thermal={"end_time": "4 us"})
 """
 
-from cqdfem.model.build import create, from_table, law_from_settings, load, slug
+from cqdfem.model.build import create, from_table, law_from_settings, load, slug, threshold
 from cqdfem.model.case import HeatSource, Model
+from cqdfem.model.parts import laser_report
 from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
                                    OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
                                    ThresholdSettings)
 
-__all__ = ["create", "from_table", "law_from_settings", "load", "slug", "HeatSource", "Model", "CouplingSettings",
+__all__ = ["laser_report", "threshold", "create", "from_table", "law_from_settings", "load", "slug", "HeatSource", "Model", "CouplingSettings",
            "FilmSettings", "KineticsSettings", "ModesSettings", "OutputSettings", "PumpSettings",
            "SweepSettings", "ThermalSettings", "ThresholdSettings"]

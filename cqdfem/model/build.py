@@ -16,8 +16,8 @@ from cqdfem.geometry import Geometry, parse_geometry, with_materials
 from cqdfem.inputs import files, readers, schema
 from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
-from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, film_absorptance, law_from_settings,
-                                probe_coordinates)
+from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, film_absorptance, laser_report,
+                                law_from_settings, probe_coordinates)
 from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SweepSettings, ThermalSettings, ThresholdSettings)
@@ -61,6 +61,13 @@ def create(kind, geometry, title=None, **tables):
     return _Builder(Library.default()).build(data, None, geometry=geometry)
 
 
+def threshold(table):
+    """(law, fit or None, ThresholdSettings) of a [threshold] table alone, checked as in a case."""
+    t = readers.section(schema.CASE["threshold"], table, "threshold")
+    m = _Builder(Library.default()).threshold(Model(kind="mesh", geometry=None), t)
+    return m.law, m.fit, m.threshold
+
+
 def _plain(value):
     """Tuples to lists, as TOML would give them."""
     if isinstance(value, dict):
@@ -101,8 +108,8 @@ def from_table(data, path=None, overrides=(), library=None):
 class _Builder:
     def __init__(self, library):
         self.library = library
-        self.laws = {}            # ThresholdSettings -> (law, fit)
-        self.built = {}           # HeatModel arguments -> HeatModel; (geometry, "laser") -> line check
+        self.built = {}   # what was built, by its input: ThresholdSettings -> (law, fit), HeatModel
+                          # arguments -> HeatModel, Geometry -> its laser line
 
     def build(self, data, path, geometry_sets=(), geometry=None):
         readers.section(schema.TOP, data, "", required=() if geometry else ("geometry",))
@@ -140,18 +147,10 @@ class _Builder:
         g = m.geometry
         if g.laser is None:
             return m
-        key = (g, "laser")
-        if key not in self.built:
-            try:
-                self.built[key] = g.laser_check()
-            except (ValueError, RuntimeError) as e:
-                raise InputError(f"cannot check the stated line: {e}", "laser", g.path) from None
-        lam, n, problem = self.built[key]
-        line = {"stated_wavelength_m": g.laser.wavelength, "order": g.laser.order, "period_m": g.laser.period,
-                "bragg_wavelength_m": lam, "n_eff": n, "tolerance_m": g.laser.tolerance,
-                "consistent": problem is None, "how": "TE0 of the effective-medium slab (cqdfem.optics)"}
-        warnings = (f"{g.path or 'geometry'}: laser.wavelength: {problem}",) if problem else ()
-        return dataclasses.replace(m, laser_line=line, warnings=m.warnings + warnings)
+        if g not in self.built:
+            self.built[g] = laser_report(g)
+        line, warning = self.built[g]
+        return dataclasses.replace(m, laser_line=line, warnings=m.warnings + ((warning,) if warning else ()))
 
     # -- the stack -----------------------------------------------------------------------------------
 
@@ -213,19 +212,19 @@ class _Builder:
         t = ThresholdSettings(**table)
         if t.fit:
             check_fit(t)
-        if t not in self.laws:
+        if t not in self.built:
             try:
-                self.laws[t] = law_from_settings(t)
+                self.built[t] = law_from_settings(t)
             except ValueError as e:
                 raise InputError(f"expected a valid threshold law: {e}", "threshold") from None
-        law, fit = self.laws[t]
+        law, fit = self.built[t]
         return dataclasses.replace(m, threshold=t, law=law, fit=fit)
 
     # -- heat ------------------------------------------------------------------------------------------
 
     def heat_model(self, m, need):
         """The film's HeatModel (None if the case cannot have one and ``need`` is False)."""
-        from cqdfem.lasing.heat import HeatModel
+        from cqdfem.lasing.heat import HeatModel, slope_for
 
         film, pump = m.film, m.pump
         absorptance = film_absorptance(m)
@@ -245,15 +244,12 @@ class _Builder:
         if film.heat_model == "clamped" and (film.slope_efficiency or film.stimulated_absorbed_fraction) is not None:
             raise InputError("the clamped model has no stimulated share to set (all the excess leaves as light)",
                              "film.heat_model")
-        ratio = pump.wavelength / film.emission_wavelength
         if film.slope_efficiency is not None:
-            if film.slope_efficiency > ratio:
-                raise InputError(f"slope_efficiency must be within [0, E_em/E_p = {ratio:.3f}] (a photon cannot "
-                                 f"carry more than its share), got {film.slope_efficiency}", "film.slope_efficiency")
-            slope = film.slope_efficiency
+            slope = film.slope_efficiency           # HeatModel checks it against E_em/E_p
         else:
             f_s = film.stimulated_absorbed_fraction
-            slope = ratio * (1 - (STIMULATED_ABSORBED_FRACTION if f_s is None else f_s))
+            slope = slope_for(STIMULATED_ABSORBED_FRACTION if f_s is None else f_s, pump.wavelength,
+                              film.emission_wavelength)
         args = dict(absorptance=absorptance, plqy=film.plqy, thickness=m.geometry.active.thickness,
                     pump_wavelength=pump.wavelength, emission_wavelength=film.emission_wavelength,
                     slope_efficiency=0.0 if film.heat_model == "clamped" else slope, auger_share=film.auger_share,
@@ -263,7 +259,8 @@ class _Builder:
             try:
                 self.built[key] = HeatModel(**args)
             except ValueError as e:
-                raise InputError(str(e), "film") from None
+                where = next((k for k in ("slope_efficiency", "plqy", "absorptance", "auger_share") if k in str(e)), None)
+                raise InputError(str(e), f"film.{where}" if where else "film") from None
         return self.built[key]
 
     def thermal(self, m):
@@ -276,9 +273,9 @@ class _Builder:
         if th.end_time is None:
             raise InputError("missing (required for a thermal run)", "thermal.end_time")
         for i, layer in enumerate(g.layers):
-            where = f"layers[{i}].material"
-            key = where if g.path else f"geometry.{where}"
-            mats = [(layer.material, key)] + ([(layer.pillars.fill, f"{key[:-9]}.pillars.fill")] if layer.pillars else [])
+            at = f"layers[{i}]" if g.path else f"geometry.layers[{i}]"
+            mats = [(layer.material, f"{at}.material")] + ([(layer.pillars.fill, f"{at}.pillars.fill")]
+                                                          if layer.pillars else [])
             for mat, k in mats:
                 try:
                     mat.require("conductivity", "density", "heat_capacity", key=k)

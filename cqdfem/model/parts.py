@@ -99,3 +99,15 @@ def probe_coordinates(spec, geometry, key):
 
 
 
+
+
+def laser_report(g):
+    """(summary.json's ``laser_line``, warning or None) of a geometry stating its lasing line."""
+    try:
+        lam, n, problem = g.laser_check()
+    except (ValueError, RuntimeError) as e:
+        raise InputError(f"cannot check the stated line: {e}", "laser", g.path) from None
+    line = {"stated_wavelength_m": g.laser.wavelength, "order": g.laser.order, "period_m": g.laser.period,
+            "bragg_wavelength_m": lam, "n_eff": n, "tolerance_m": g.laser.tolerance,
+            "consistent": problem is None, "how": "TE0 of the effective-medium slab (cqdfem.optics)"}
+    return line, (f"{g.path or 'geometry'}: laser.wavelength: {problem}" if problem else None)

@@ -9,7 +9,6 @@ print or write files (see :mod:`cqdfem.output` and :mod:`cqdfem.console`).
 from cqdfem import compat
 from cqdfem.workflows.result import MeshFields, ModeFields, Result, TemperatureFields
 
-KINDS = ("mesh", "thermal", "coupled", "sweep", "modes")
 
 
 def run(model, comm=None, on_step=None):
@@ -50,9 +49,9 @@ def _one(model, comm, on_step):
 
     runner = {"mesh": thermal.mesh, "thermal": thermal.thermal, "coupled": coupled.coupled,
               "sweep": coupled.sweep, "modes": modes.modes}[model.kind]
-    result = runner(model, comm, on_step) if model.kind in ("thermal", "coupled") else runner(model, comm)
+    result = runner(model, comm, on_step)
     result.plots, result.log_time = model.output.plots, model.output.log_time
     return result
 
 
-__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "MeshFields", "KINDS"]
+__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "MeshFields"]

@@ -79,7 +79,7 @@ def coupled(model, comm, on_step=None):
     return Result(kind="coupled", title=model.title, summary=summary, series=columns, fields=fields)
 
 
-def sweep(model, comm):
+def sweep(model, comm, on_step=None):
     """Lasing duration and CW feasibility over thresholds x pump ratios by the superposition fast path:
     one FEM step response and one steady solve, then milliseconds per point."""
     from cqdfem import coupling, thermal

@@ -68,7 +68,7 @@ def _vector_table(geometry, slab, wavelength, polarizations, count, vector, keep
     return modes, messages, ModeFields(field_sets) if field_sets else None
 
 
-def modes(model, comm):
+def modes(model, comm, on_step=None):
     """Slab or vector modes, optional thickness/wavelength sweeps, minimum thickness for ASE, Bragg."""
     from cqdfem import optics
 

@@ -10,7 +10,7 @@ from cqdfem.workflows.result import MeshFields, Result, TemperatureFields
 NONPHYSICAL_K = 2000.0   # K: far above where any CQD film (or its ligands) survives
 
 
-def mesh(model, comm):
+def mesh(model, comm, on_step=None):
     from cqdfem import mesh as meshlib
 
     sm = meshlib.create(model.geometry, comm)
