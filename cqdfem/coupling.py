@@ -207,6 +207,29 @@ class StepResponse:
     def __call__(self, t):
         return np.interp(t, self.time_s, self.rise_K_per_W_m3)
 
+    def convolve(self, dQ, k):
+        """Σ_j dQ[j] R(t_{k+1} − t_j), j ≤ k: the drive-temperature rise at t_{k+1} of every device
+        (``dQ``: heat changes, time-major (steps, devices))."""
+        t = self.time_s
+        return self(t[k + 1] - t[:k + 1]) @ dQ[:k + 1]
+
+
+@dataclasses.dataclass
+class UniformResponses:
+    """One step response per sample on a shared uniform grid t_k = k Δt (K per W/m³, shape (m, n)):
+    every age t_{k+1} − t_j is a grid point, so each step is one multiply-add per past step and
+    sample, without interpolation (the sampled inputs change the thermal response itself)."""
+    time_s: np.ndarray
+    rise_K_per_W_m3: np.ndarray
+
+    def __post_init__(self):
+        # time-major and reversed, so that step k reads one contiguous block: R_rev[n-2-k+j] = R(t_{k+1-j})
+        self._rev = np.ascontiguousarray(np.asarray(self.rise_K_per_W_m3, float)[:, ::-1].T)
+
+    def convolve(self, dQ, k):
+        n = len(self._rev)
+        return np.einsum("ji,ji->i", dQ[:k + 1], self._rev[n - 2 - k:n - 1])
+
 
 def step_response(solver, times, drive="centre", steady=True, shape=None):
     """R(t) of the FEM ``solver`` (no sources of its own) to a unit heat density switched on at t=0."""
@@ -248,18 +271,19 @@ def _superpose(response, heat, profile, m, T0):
     predicted T array)`` feed the superposition of one step response (the core of the fast paths)."""
     t = response.time_s
     n = len(t)
-    T = np.full((m, n), float(T0))
-    dQ = np.zeros((m, n - 1))
+    T0 = np.broadcast_to(np.asarray(T0, float), (m,))
+    T = np.repeat(T0[:, None], n, axis=1)
+    dQ = np.zeros((n - 1, m))                # time-major: step k's block is contiguous
     Q_prev = np.zeros(m)
     for k in range(n - 1):
         frac = profile.in_step(t[k], t[k + 1], t[k + 1])
         # the FEM loop's predictor: T at t_{k+1} extrapolated from the last two samples
         T_pred = predict([(t[j], T[:, j]) for j in range(max(k - 1, 0), k + 1)], t[k + 1])
         Q = np.asarray(heat(frac, T_pred), float).reshape(m)
-        dQ[:, k] = Q - Q_prev
+        dQ[k] = Q - Q_prev
         Q_prev = Q
         # all past changes, each seen through the response at its own age
-        T[:, k + 1] = T0 + dQ[:, :k + 1] @ response(t[k + 1] - t[:k + 1])
+        T[:, k + 1] = T0 + response.convolve(dQ, k)
     return T
 
 
@@ -320,7 +344,9 @@ class BatchDevice:
 def run_fast_many(response, batch, intensities, profile, T0=ROOM_TEMPERATURE, resistance=None):
     """:func:`run_fast` for every device of ``batch`` at once (one time loop, numpy over samples):
     the same predictor and superposition, to roundoff. ``intensities``: peak pump per sample,
-    ``profile``: the pump's shape, shared. Returns (T array (samples, steps), [events per sample])."""
+    ``profile``: the pump's shape, shared; ``response``: one :class:`StepResponse` for all, or
+    :class:`UniformResponses` (one per sample); ``T0`` and ``resistance`` scalars or per sample.
+    Returns (T array (samples, steps), [events per sample])."""
     t = response.time_s
     m = len(batch)
     I0 = np.asarray(intensities, float).reshape(m)
@@ -328,13 +354,69 @@ def run_fast_many(response, batch, intensities, profile, T0=ROOM_TEMPERATURE, re
     # the events of every sample from whole-batch arrays (what _finish does one device at a time)
     I = I0[:, None] * np.asarray(profile(t), float)[None, :]
     P_th = batch.threshold(T)
-    gain = None
+    gain, R = None, None
     if resistance is not None:
         dT = 1e-3
-        gain = resistance * (batch.heat_density(I, T + dT) - batch.heat_density(I, T - dT)) / (2 * dT)
-    out = [events(t, T[i], I[i], P_th[i], Pump(I0[i], profile), None, resistance,
+        R = np.broadcast_to(np.asarray(resistance, float), (m,))
+        gain = R[:, None] * (batch.heat_density(I, T + dT) - batch.heat_density(I, T - dT)) / (2 * dT)
+    out = [events(t, T[i], I[i], P_th[i], Pump(I0[i], profile), None, None if R is None else R[i],
                   None if gain is None else gain[i]) for i in range(m)]
     return T, out
+
+
+def steady_many(batch, intensities, resistance, T0=ROOM_TEMPERATURE, T_max=1500.0, n_scan=4000):
+    """:func:`steady_state` of every device of ``batch`` at once: (T_ss (nan where none), CW lasing
+    (bool)) arrays. The same scan for the first stable root, then bisection to 1e-10 K."""
+    m = len(batch)
+    I = np.asarray(intensities, float).reshape(m, 1)
+    R = np.broadcast_to(np.asarray(resistance, float), (m,))[:, None]
+    T0 = np.broadcast_to(np.asarray(T0, float), (m,))[:, None]
+    Ts = T0 + (T_max - T0) * np.linspace(0.0, 1.0, n_scan)[None, :]
+    g = lambda T: T - T0 - R * batch.heat_density(np.broadcast_to(I, T.shape), T)       # noqa: E731
+    vals = g(Ts)
+    rising = np.diff(np.sign(vals), axis=1) > 0
+    has = rising.any(axis=1)
+    i = np.argmax(rising, axis=1)
+    rows = np.arange(m)
+    lo, hi = Ts[rows, i][:, None], Ts[rows, np.minimum(i + 1, n_scan - 1)][:, None]
+    for _ in range(64):
+        if np.all(hi - lo <= 1e-10):
+            break
+        mid = 0.5 * (lo + hi)
+        neg = g(mid) < 0
+        lo, hi = np.where(neg, mid, lo), np.where(neg, hi, mid)
+    T = np.where(has, 0.5 * (lo + hi)[:, 0], np.nan)
+    T = np.where(vals[:, 0] >= 0, T0[:, 0], T)             # no heating at all
+    lasing = np.isfinite(T) & (I[:, 0] >= batch.threshold(np.where(np.isfinite(T), T, T0[:, 0]))[:, 0])
+    return T, lasing
+
+
+def critical_pump_many(batch, resistance, T0=ROOM_TEMPERATURE, T_max=1500.0, n_scan=4000):
+    """The critical CW pump (W/m²) of every device of ``batch``: where the steady branch ends (its
+    first fold), nan where it reaches ``T_max`` without one. The heat is linear in the pump on either
+    side of threshold, so the pump that holds the film at T, I_hold(T), is explicit; the stable branch
+    is where it rises with T and the fold is its first maximum (refined by a parabola). Equal to
+    :func:`critical_pump`'s bisection where the branch has one fold (tests/test_coupling.py)."""
+    m = len(batch)
+    R = np.broadcast_to(np.asarray(resistance, float), (m,))[:, None]
+    T0 = np.broadcast_to(np.asarray(T0, float), (m,))[:, None]
+    Ts = T0 + (T_max - T0) * np.linspace(0.0, 1.0, n_scan)[None, 1:]
+    P = batch.threshold(Ts)
+    Qk = batch.heat_density(P, Ts)                          # heat at threshold
+    above = (batch.heat_density(2 * P, Ts) - Qk) / P         # dQ/dI above threshold
+    need = (Ts - T0) / R                                     # the heat that holds the film at T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        I = np.where(need <= Qk, need * P / Qk, np.where(above > 0, P + (need - Qk) / above, np.inf))
+    falls = np.diff(I, axis=1) < 0
+    has = falls.any(axis=1)
+    k = np.argmax(falls, axis=1)                             # I rises up to k, falls after: the fold
+    rows = np.arange(m)
+    k = np.clip(k, 1, I.shape[1] - 2)
+    y0, y1, y2 = I[rows, k - 1], I[rows, k], I[rows, k + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curv = y0 - 2 * y1 + y2
+        top = np.where((curv < 0) & np.isfinite(curv), y1 - (y2 - y0) ** 2 / (8 * curv), y1)
+    return np.where(has & np.isfinite(top), np.maximum(top, y1), np.nan)
 
 
 # --- steady state under a CW pump ----------------------------------------------------------------

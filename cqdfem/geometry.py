@@ -198,9 +198,22 @@ class Geometry:
 
     def estimated_cells(self):
         """The cell count its mesh will have, roughly (from the size fields, before meshing)."""
-        from cqdfem.mesh import grid
+        # the count depends on the shapes and mesh options only, not on materials: a sampled case
+        # (cqdfem.uq) rebuilds its geometry per sample and asks again. A guess good to a cell or two
+        # is all a guard against runaway meshes needs, so thicknesses count to 3 digits.
+        r = lambda x: float(f"{x:.3g}")            # noqa: E731
+        key = (tuple((r(l.thickness), l.active, l.pillars and (l.pillars.period, l.pillars.diameter))
+                     for l in self.layers), self.mesh, self.width, self.depth, self.symmetric)
+        if key not in _ESTIMATES:
+            from cqdfem.mesh import grid
 
-        return grid.estimate_cells(self)
+            if len(_ESTIMATES) > 4096:
+                _ESTIMATES.clear()
+            _ESTIMATES[key] = grid.estimate_cells(self)
+        return _ESTIMATES[key]
+
+
+_ESTIMATES = {}
 
 
 def check_mesh(geometry, key):

@@ -5,6 +5,7 @@ A material is a named set of thermal and optical properties in SI units. Conduct
 """
 
 import dataclasses
+import functools
 import math
 import tomllib
 from importlib import resources
@@ -156,6 +157,13 @@ def _number(value, key):
     return v
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped():
+    """The shipped library, parsed once per process (Materials are frozen; a case copies the dict)."""
+    text = resources.files("cqdfem.data").joinpath("materials.toml").read_text()
+    return {name: Material(name=name, **_parse_fields(name, table, name)) for name, table in tomllib.loads(text).items()}
+
+
 class Library:
     """Named materials: the shipped library plus a case's additions and overrides."""
 
@@ -164,11 +172,7 @@ class Library:
 
     @classmethod
     def default(cls):
-        text = resources.files("cqdfem.data").joinpath("materials.toml").read_text()
-        lib = cls()
-        for name, table in tomllib.loads(text).items():
-            lib.materials[name] = Material(name=name, **_parse_fields(name, table, name))
-        return lib
+        return cls(_shipped())
 
     def names(self):
         return sorted(self.materials)

@@ -29,6 +29,21 @@ def parse(value, unit, key=None):
     """
     if isinstance(value, bool):
         raise InputError(f"expected a quantity in {unit}, got {value!r}", key)
+    if isinstance(value, str) and isinstance(unit, str):
+        try:
+            return _parse_text(value, unit)
+        except InputError as e:
+            raise InputError(e.message, key) from None
+    return _parse(value, unit, key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value, unit):
+    # a case is built many times over when sampled (cqdfem.uq): pint is slow, its answers do not change
+    return _parse(value, unit, None)
+
+
+def _parse(value, unit, key):
     if isinstance(value, (int, float)):
         result = float(value)
     elif isinstance(value, str):

@@ -9,6 +9,12 @@ Distributions (a quantity in any unit of the input's dimension; SI inside):
     "lognormal(1.0e-14 cm^2, x2)"  or "1.0e-14 cm^2 ×/÷ 2"   median m, one geometric standard
                                                      deviation ×/÷ s (68 % within [m/s, m·s])
 
+Centred on a value the case already has (``base``), as the library's published uncertainties are:
+
+    "± 0.04 W/m/K"      normal about the base, absolute standard deviation
+    "± 5 %"             normal about the base, relative standard deviation
+    "×/÷ 2"             lognormal with the base as median
+
 A distribution may be truncated to where the physics lives (``bounds``: a conductivity > 0, a
 PLQY in [0, 1]); sampling maps a uniform number through the truncated inverse CDF, so scrambled Sobol
 points stay low-discrepancy in the physical space. Sobol indices come from
@@ -27,6 +33,8 @@ from cqdfem.errors import InputError
 
 _PM = re.compile(r"^\s*(.+?)\s*(?:±|\+-|\+/-)\s*(.+?)\s*$")
 _TIMES = re.compile(r"^\s*(.+?)\s*(?:×/÷|x/÷|\*/|x/)\s*([0-9.eE+-]+)\s*$")
+_CENTRED_PM = re.compile(r"^\s*(?:±|\+-|\+/-)\s*(.+?)\s*$")
+_CENTRED_TIMES = re.compile(r"^\s*(?:×/÷|x/÷|\*/|x/)\s*([0-9.eE+-]+)\s*$")
 _CALL = re.compile(r"^\s*(normal|uniform|lognormal)\s*\((.*)\)\s*$", re.S)
 
 
@@ -62,14 +70,39 @@ class Distribution:
                 "truncated_to": [None if math.isinf(x) else x for x in self.bounds], "as_written": self.text}
 
 
-def parse(text, unit, key, bounds=(-math.inf, math.inf)):
-    """A :class:`Distribution` from its string (see the module docstring); InputError if bad."""
+def centred(text):
+    """Is ``text`` written about the case's own value ("± 0.04 W/m/K", "± 5 %", "×/÷ 2")?"""
+    return isinstance(text, str) and bool(_CENTRED_PM.match(text) or _CENTRED_TIMES.match(text))
+
+
+def relative(text):
+    """Is ``text`` a centred distribution of a factor on the value ("± 5 %", "×/÷ 2")?"""
+    return isinstance(text, str) and bool(_CENTRED_TIMES.match(text) or
+                                          (_CENTRED_PM.match(text) and text.strip().endswith("%")))
+
+
+def parse(text, unit, key, bounds=(-math.inf, math.inf), base=None):
+    """A :class:`Distribution` from its string (see the module docstring); InputError if bad.
+    ``base``: the value a centred distribution is about (SI)."""
     if not isinstance(text, str):
         raise InputError(f"expected a distribution such as '0.24 ± 0.04 {unit}', got {text!r}", key)
     q = lambda s: units.parse(s.strip(), unit, key)                       # noqa: E731
     m = _CALL.match(text)
     try:
-        if m:
+        if centred(text):
+            if base is None:
+                raise InputError(f"{text!r} is centred on a value the input does not have here: write the "
+                                 "mean, e.g. '0.24 ± 0.04 W/m/K'", key)
+            if _CENTRED_TIMES.match(text):
+                d = Distribution("lognormal", base, _number(_CENTRED_TIMES.match(text).group(1), key), bounds, text)
+            else:
+                dev = _CENTRED_PM.match(text).group(1)
+                if dev.endswith("%"):
+                    std = abs(base) * _number(dev[:-1].strip(), key) / 100
+                else:
+                    std = q(dev) if unit else _number(dev, key)
+                d = Distribution("normal", base, std, bounds, text)
+        elif m:
             kind, args = m.group(1), [a for a in m.group(2).split(",")]
             if len(args) != 2:
                 raise InputError(f"expected {kind}(a, b), got {text!r}", key)
@@ -128,6 +161,37 @@ def sample(distributions, n, seed=0):
     return np.column_stack([d.ppf(u[:, j]) for j, d in enumerate(distributions)])
 
 
+def design(distributions, n, seed=0, indices=True):
+    """The sample matrices of a Sobol-index study, as values (SI): A and B (n, d) from one scrambled
+    Sobol sequence in 2d dimensions (seeded), and AB (d, n, d), A with column i taken from B (Saltelli).
+    A alone is the sample for quantiles; ``indices=False`` makes only A (B and AB are None)."""
+    from scipy.stats import qmc
+
+    d = len(distributions)
+    u = qmc.Sobol(d=2 * d if indices else d, scramble=True, seed=seed).random(n)
+    values = lambda cols: np.column_stack([dist.ppf(cols[:, j]) for j, dist in enumerate(distributions)])  # noqa: E731
+    A = values(u[:, :d])
+    if not indices:
+        return A, None, None
+    B = values(u[:, d:])
+    AB = np.repeat(A[None], d, axis=0)
+    for i in range(d):
+        AB[i, :, i] = B[:, i]
+    return A, B, AB
+
+
+def sobol_from(f_A, f_B, f_AB, confidence=0.95, resamples=200, seed=0):
+    """Sobol indices from evaluations on :func:`design`'s matrices: f_A, f_B (s, n), f_AB (d, s, n);
+    scipy's Saltelli (first order) and Jansen (total) estimators, bootstrap confidence intervals.
+    Returns one {"first", "total", "first_ci", "total_ci"} per output, as :func:`sobol`."""
+    from scipy import stats
+
+    res = stats.sobol_indices(func={"f_A": np.atleast_2d(f_A), "f_B": np.atleast_2d(f_B),
+                                    "f_AB": np.asarray(f_AB).reshape(len(f_AB), -1, np.shape(f_A)[-1])},
+                              n=np.shape(f_A)[-1], rng=np.random.default_rng(seed))
+    return _indices(res, res.bootstrap(confidence_level=confidence, n_resamples=resamples))
+
+
 def quantiles(values, probabilities=(0.05, 0.5, 0.95)):
     """{"p5": …, "p50": …, "p95": …, "mean": …, "std": …} of the finite values."""
     v = np.asarray(values, float)
@@ -146,7 +210,10 @@ def sobol(func, distributions, n, seed=0, confidence=0.95, resamples=200):
 
     dists = [_ScipyView(d) for d in distributions]
     res = stats.sobol_indices(func=func, n=n, dists=dists, rng=np.random.default_rng(seed))
-    boot = res.bootstrap(confidence_level=confidence, n_resamples=resamples)
+    return _indices(res, res.bootstrap(confidence_level=confidence, n_resamples=resamples))
+
+
+def _indices(res, boot):
     first, total = np.atleast_2d(res.first_order), np.atleast_2d(res.total_order)
     f_lo, f_hi = np.atleast_2d(boot.first_order.confidence_interval.low), \
         np.atleast_2d(boot.first_order.confidence_interval.high)

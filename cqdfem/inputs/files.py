@@ -40,6 +40,33 @@ def read_toml(path, key=None, file=None):
         raise InputError("not valid TOML (nested too deeply)", None, path) from None
 
 
+def key_steps(path, key):
+    """``"layers[1].thickness"`` -> ["layers", 1, "thickness"]; InputError (at ``key``) if malformed."""
+    steps = []
+    for part in path.strip().split("."):
+        m = re.fullmatch(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)", part)
+        if not m:
+            raise InputError(f"cannot parse key {path!r} (expected a.b.c or layers[1].thickness)", key)
+        steps.append(m.group(1))
+        steps += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    return steps
+
+
+_TOML_NUMBER = re.compile(r"[+-]?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _value(text):
+    """An override's value: TOML if it parses, else the string. A plain number (what a sampled run
+    writes, thousands of times) skips the TOML parser."""
+    m = _TOML_NUMBER.fullmatch(text.strip())
+    if m:
+        return float(text) if m.group(1) or m.group(2) else int(text)
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, KeyError):
+        return text
+
+
 def apply_overrides(data, overrides):
     """Apply ``key.path=value`` strings (value as TOML if it parses, else a string)."""
     data = copy.deepcopy(data)
@@ -47,17 +74,8 @@ def apply_overrides(data, overrides):
         if "=" not in item:
             raise InputError(f"expected KEY=VALUE, got {item!r}", "--set")
         path, text = item.split("=", 1)
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except (tomllib.TOMLDecodeError, KeyError):
-            value = text
-        steps = []
-        for part in path.strip().split("."):
-            m = re.fullmatch(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)", part)
-            if not m:
-                raise InputError(f"cannot parse key {path!r} (expected a.b.c or layers[1].thickness)", "--set")
-            steps.append(m.group(1))
-            steps += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+        value = _value(text)
+        steps = key_steps(path, "--set")
         node = data
         for k, nxt in zip(steps[:-1], steps[1:]):
             if isinstance(k, int):

@@ -111,5 +111,5 @@ CASE = {
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
 TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,
-       "variants": raw, **{name: table for name in CASE}}
+       "variants": raw, "uncertainty": table, **{name: table for name in CASE}}
 VARIANT = {"label": string, "set": list_of(string)}

@@ -224,10 +224,19 @@ def calibrate(kind, points, p_ref, T_ref=ROOM_TEMPERATURE, mass_ratio=1.0):
     def residual(p):
         return np.log(make(p[0]).ratio(T)) - np.log(r)
 
-    sol = least_squares(residual, [x0], bounds=([bounds[0]], [bounds[1]]), xtol=1e-14, ftol=1e-14, gtol=1e-14)
-    res = residual(sol.x)
-    return Fit(law=make(float(sol.x[0])), parameter=name, value=float(sol.x[0]), residuals=res,
-               rms_log=float(np.sqrt(np.mean(res ** 2))))
+    x = None
+    if kind == "t0":
+        # ln ratio = (T − T_ref)/T0 is linear in 1/T0: the least-squares optimum in closed form (the
+        # same objective; a sampled case recalibrates per sample, so it matters)
+        dT = T - T_ref
+        inv = float(np.sum(dT * np.log(r)) / np.sum(dT * dT))
+        if inv > 0 and bounds[0] <= 1 / inv <= bounds[1]:
+            x = 1 / inv
+    if x is None:
+        sol = least_squares(residual, [x0], bounds=([bounds[0]], [bounds[1]]), xtol=1e-14, ftol=1e-14, gtol=1e-14)
+        x = float(sol.x[0])
+    res = residual([x])
+    return Fit(law=make(x), parameter=name, value=x, residuals=res, rms_log=float(np.sqrt(np.mean(res ** 2))))
 
 
 def from_settings(s):

@@ -14,6 +14,7 @@ caller (``cqdfem.mesh``) scales to metres.
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -57,13 +58,20 @@ def graded_nodes(a, b, size, min_cells):
 def _size_integral(a, b, size):
     """Sample points of [a, b] and the running integral of dx/size there (the cell count so far)."""
     length = b - a
-    # Dense sampling, geometric from both ends, resolves sizes that vary over five decades.
-    t = np.unique(np.concatenate([np.geomspace(1e-9, 0.5, 2000), np.linspace(0, 1, 2001)]))
+    t = _unit_samples()
     s = np.unique(np.concatenate([a + t * length, b - t * length]))
     h = size(s)
     if np.any(h <= 0):
         raise ValueError("mesh size must be positive")
     return s, np.concatenate([[0.0], np.cumsum(np.diff(s) * 0.5 * (1 / h[1:] + 1 / h[:-1]))])
+
+
+@functools.lru_cache(maxsize=1)
+def _unit_samples():
+    # Dense sampling of [0, 1], geometric from both ends, resolves sizes that vary over five decades.
+    t = np.unique(np.concatenate([np.geomspace(1e-9, 0.5, 2000), np.linspace(0, 1, 2001)]))
+    t.flags.writeable = False
+    return t
 
 
 def cell_count(a, b, size, min_cells):

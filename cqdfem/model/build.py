@@ -105,9 +105,27 @@ def from_table(data, path=None, overrides=(), library=None):
     return dataclasses.replace(model, variants=tuple(built))
 
 
+def sampler(data, path=None, library=None):
+    """``overrides -> Model`` for the samples of one case (:mod:`cqdfem.uq`): the same build and checks
+    as :func:`from_table` (variants aside), sharing one builder so that files, the library and the
+    physics built from unchanged inputs are made once; the stated laser line is checked on the case
+    itself, not per sample."""
+    builder = _Builder(library or Library.default(), sampling=True)
+
+    def build(overrides):
+        try:
+            vdata, vsets = files.split_overrides(data, overrides)
+            return builder.build(vdata, path, vsets)
+        except InputError as e:
+            raise e.at(file=path) from None
+    return build
+
+
 class _Builder:
-    def __init__(self, library):
+    def __init__(self, library, sampling=False):
         self.library = library
+        self.sampling = sampling
+        self.files = {}   # geometry files read, by path
         self.built = {}   # what was built, by its input: ThresholdSettings -> (law, fit), HeatModel
                           # arguments -> HeatModel, Geometry -> its laser line
 
@@ -139,13 +157,19 @@ class _Builder:
             m = self.coupled(m)
         if m.modes is not None:
             self.check_modes(m)
+        if "uncertainty" in data and not self.sampling:
+            from cqdfem.model import uncertain
+
+            sample_data = {k: v for k, v in data.items() if k not in ("uncertainty", "variants")}
+            sets = tuple(f"geometry.{g}" for g in geometry_sets)
+            m = dataclasses.replace(m, uncertainty=uncertain.resolve(data, sets, m, sampler(sample_data, path, self.library)))
         return self.laser(m)
 
     def laser(self, m):
         """A geometry that states its lasing line: is the stack's Bragg line there? (a warning, not a
         refusal: an inconsistent stack is still a model one may want to run, labelled)."""
         g = m.geometry
-        if g.laser is None:
+        if g.laser is None or self.sampling:
             return m
         if g not in self.built:
             self.built[g] = laser_report(g)
@@ -167,7 +191,9 @@ class _Builder:
                 shown = geo if len(geo) <= 200 else geo[:200] + "..."
                 raise InputError(f"geometry file {shown!r} does not exist (looked in {base})", "geometry")
             try:
-                return parse_geometry(files.apply_overrides(files.read_toml(gpath), geometry_sets), gpath, library)
+                if gpath not in self.files:
+                    self.files[gpath] = files.read_toml(gpath)
+                return parse_geometry(files.apply_overrides(self.files[gpath], geometry_sets), gpath, library)
             except InputError as e:
                 raise e.at(file=gpath) from None
         if isinstance(geo, dict):

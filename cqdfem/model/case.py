@@ -45,6 +45,7 @@ class Model:
     film_shape: object = None                # the film heat's depth profile (absorptance from optics)
     layer_heat: tuple = ()                   # LayerHeat of other absorbing layers (absorptance from optics)
     laser_line: dict | None = None           # the geometry's [laser] line against its Bragg line
+    uncertainty: object = None               # cqdfem.model.uncertain.UncertaintySettings: a sampled run
     warnings: tuple = ()                     # what check says but does not refuse
     variants: tuple = ()                     # ((label, Model), ...) from [[variants]]
 
@@ -71,6 +72,8 @@ class Model:
             value = getattr(self, name)
             if value is not None:
                 out[name] = dataclasses.asdict(value)
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.describe()
         if self.law is not None:
             out["threshold_law"] = self.law.describe()
         if self.source is not None:

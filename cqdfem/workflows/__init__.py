@@ -45,10 +45,12 @@ def _labelled(on_step, label):
 
 
 def _one(model, comm, on_step):
-    from cqdfem.workflows import coupled, modes, thermal
+    from cqdfem.workflows import coupled, modes, sampled, thermal
 
     runner = {"mesh": thermal.mesh, "thermal": thermal.thermal, "coupled": coupled.coupled,
               "sweep": coupled.sweep, "modes": modes.modes}[model.kind]
+    if model.uncertainty is not None:        # the [uncertainty] table makes the case a sampled run
+        runner = sampled.sampled
     result = runner(model, comm, on_step)
     result.plots, result.log_time = model.output.plots, model.output.log_time
     return result
