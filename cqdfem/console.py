@@ -78,7 +78,9 @@ def report(result, model=None):
     if result.variants:
         return
     s, prefix = result.summary, f"{result.label}: " if result.label else ""
-    if result.kind == "mesh":
+    if "uq" in s:
+        sampled_summary(s, prefix)
+    elif result.kind == "mesh":
         mesh_summary(s["mesh"])
     elif result.kind == "thermal":
         if "thermo_optic" in s:
@@ -168,3 +170,33 @@ class Progress:
         if i == n:
             self.stream.write("\n")
         self.stream.flush()
+
+
+def sampled_summary(s, prefix=""):
+    """A sampled run: the band of each output, the probabilities, the inputs that decide it."""
+    u = s["uq"]
+    for w in s["warnings"]:
+        say(f"warning: {w}")
+    tm = s["timing"]
+    say(f"{prefix}{u['samples']} samples ({u['evaluations']} evaluations) of {len(u['inputs'])} uncertain inputs in "
+        f"{tm['wall_time_s']:.1f} s on {tm['ranks']} rank(s): {tm['fem_responses_s']:.1f} s FEM responses, "
+        f"{tm['per_evaluation_ms']:.2f} ms per evaluation")
+    scale = {"_s": (1e6, "us"), "_K": (1.0, "K"), "_W_m2": (1e-7, "kW/cm^2")}
+    for key, q in u["outputs"].items():
+        if not q.get("finite"):
+            continue
+        f, unit = next(v for k, v in scale.items() if key.endswith(k))
+        pcts = [k for k in q if k.startswith("p")]
+        say(f"  {key}: " + ", ".join(f"{k.upper()} {q[k] * f:.4g}" for k in pcts) + f" {unit}"
+            + (f" ({q['finite']} of {u['samples']} samples)" if q["finite"] < u["samples"] else ""))
+    if u.get("probabilities"):
+        say("  probability: " + ", ".join(f"{k} {v:.3f}" for k, v in u["probabilities"].items()))
+    if "measured_lasing_duration_s" in u:
+        say(f"  measured lasing duration {u['measured_lasing_duration_s'] * 1e6:g} us: quantile "
+            f"{u['measured_quantile']:.3f} of the predicted distribution"
+            f" ({'inside' if u['measured_within_band'] else 'outside'} the band)")
+    for key, idx in (u.get("sobol") or {}).items():
+        if key not in ("lasing_duration_s", "film_peak_temperature_K", "steady_temperature_K"):
+            continue
+        top = sorted(idx.items(), key=lambda kv: -kv[1]["total"])[:4]
+        say(f"  decides {key}: " + ", ".join(f"{k} (total {v['total']:.2f})" for k, v in top))

@@ -392,21 +392,25 @@ def steady_many(batch, intensities, resistance, T0=ROOM_TEMPERATURE, T_max=1500.
 
 
 def critical_pump_many(batch, resistance, T0=ROOM_TEMPERATURE, T_max=1500.0, n_scan=4000):
-    """The critical CW pump (W/m²) of every device of ``batch``: where the steady branch ends (its
-    first fold), nan where it reaches ``T_max`` without one. The heat is linear in the pump on either
-    side of threshold, so the pump that holds the film at T, I_hold(T), is explicit; the stable branch
-    is where it rises with T and the fold is its first maximum (refined by a parabola). Equal to
-    :func:`critical_pump`'s bisection where the branch has one fold (tests/test_coupling.py)."""
+    """The critical CW pump (W/m²) of every device of ``batch``: where the steady branch that starts
+    cold ends (its first fold), nan where that branch reaches ``T_max`` without one. Above it the film
+    leaves the branch: lasing stops and it settles hotter, or it runs away. (:func:`critical_pump`'s
+    bisection finds where no steady state exists at all; the two agree where the branch has a single
+    fold, as the lumped model's.) The heat is linear in the pump on either side of threshold
+    (:class:`BatchDevice`), so the pump that holds the film at T, I_hold(T), is explicit; the branch
+    is where it rises with T and the fold is its first maximum, refined by a parabola."""
     m = len(batch)
     R = np.broadcast_to(np.asarray(resistance, float), (m,))[:, None]
     T0 = np.broadcast_to(np.asarray(T0, float), (m,))[:, None]
     Ts = T0 + (T_max - T0) * np.linspace(0.0, 1.0, n_scan)[None, 1:]
     P = batch.threshold(Ts)
-    Qk = batch.heat_density(P, Ts)                          # heat at threshold
+    Q0 = batch.heat_density(np.zeros_like(Ts), Ts)          # heat without pump (none for a film)
+    Qk = batch.heat_density(P, Ts)                           # heat at threshold
     above = (batch.heat_density(2 * P, Ts) - Qk) / P         # dQ/dI above threshold
     need = (Ts - T0) / R                                     # the heat that holds the film at T
     with np.errstate(divide="ignore", invalid="ignore"):
-        I = np.where(need <= Qk, need * P / Qk, np.where(above > 0, P + (need - Qk) / above, np.inf))
+        I = np.where(need <= Qk, (need - Q0) * P / (Qk - Q0),
+                     np.where(above > 0, P + (need - Qk) / above, np.inf))
     falls = np.diff(I, axis=1) < 0
     has = falls.any(axis=1)
     k = np.argmax(falls, axis=1)                             # I rises up to k, falls after: the fold

@@ -226,6 +226,112 @@ def plot_durations(path, rows, title=""):
     plt.close(fig)
 
 
+def _figure(rows=1, cols=1, size=(7.2, 4.6)):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt, *plt.subplots(rows, cols, figsize=size, dpi=120)
+
+
+def plot_band(path, result, title=""):
+    """A sampled run's fan chart: the film temperature's P_lo–P_hi band and median over time, and
+    for a coupled case the threshold's band against the pump."""
+    c = result.series
+    t = np.asarray(c["time_s"]) * 1e6
+    temps = sorted(k for k in c if k.startswith("film_max_temperature_p"))
+    coupled = any(k.startswith("threshold_p") for k in c)
+    plt, fig, axes = _figure(2 if coupled else 1, 1, (7.2, 6.4 if coupled else 4.6))
+    axes = np.atleast_1d(axes)
+    lo, mid, hi = _band_keys(temps)
+    axes[0].fill_between(t, c[lo], c[hi], color="C3", alpha=0.25, label=f"{_pct(lo)}–{_pct(hi)} of samples")
+    axes[0].plot(t, c[mid], color="C3", label="median")
+    axes[0].set_ylabel("film temperature (K)")
+    if coupled:
+        lo, mid, hi = _band_keys(sorted(k for k in c if k.startswith("threshold_p")))
+        axes[1].fill_between(t, np.asarray(c[lo]) * 1e-7, np.asarray(c[hi]) * 1e-7, color="C0", alpha=0.25,
+                             label=f"threshold P_th(T), {_pct(lo)}–{_pct(hi)}")
+        axes[1].plot(t, np.asarray(c[mid]) * 1e-7, color="C0", label="threshold, median")
+        axes[1].plot(t, np.asarray(c["pump_W_m2"]) * 1e-7, color="k", lw=1, label="pump (nominal)")
+        axes[1].set_ylabel("kW/cm²")
+        axes[1].legend(fontsize=7)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    axes[-1].set_xlabel("time (µs)")
+    axes[0].set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _band_keys(keys):
+    by = sorted(keys, key=lambda k: float(k.split("_p")[-1].split("_")[0]))
+    mid = next(k for k in by if "_p50_" in k)
+    return by[0], mid, by[-1]
+
+
+def _pct(key):
+    return f"P{key.split('_p')[-1].split('_')[0]}"
+
+
+def plot_histogram(path, result, title=""):
+    """The sampled distribution of the lasing duration (coupled) or the film's peak temperature
+    (thermal), with the measurement marked where the case gives one."""
+    u = result.summary["uq"]
+    table = result.tables["uq_samples.csv"]
+    coupled = "lasing_duration_s" in table
+    key, f, unit = ("lasing_duration_s", 1e6, "µs") if coupled else ("film_peak_temperature_K", 1.0, "K")
+    v = np.asarray(table[key], float)
+    v = v[np.isfinite(v)] * f
+    plt, fig, ax = _figure()
+    ax.hist(v, bins=min(60, max(10, len(v) // 20)), color="C0", alpha=0.7)
+    q = u["outputs"][key]
+    for p in [k for k in q if k.startswith("p")]:
+        ax.axvline(q[p] * f, color="C0", ls=":", lw=1)
+        ax.text(q[p] * f, ax.get_ylim()[1] * 0.97, p.upper(), fontsize=7, ha="center", va="top")
+    if coupled and u.get("measured_lasing_duration_s"):
+        m = u["measured_lasing_duration_s"] * 1e6
+        ax.axvline(m, color="k", ls="--", lw=1.5, label=f"measured: {m:g} µs (quantile {u['measured_quantile']:.2f})")
+        ax.legend(fontsize=8)
+    if coupled and result.summary.get("pump_duration_s"):
+        ax.axvline(result.summary["pump_duration_s"] * 1e6, color="0.6", lw=1)
+    ax.set_xlabel(("lasing duration" if coupled else "film peak temperature") + f" ({unit})")
+    ax.set_ylabel(f"samples (of {u['samples']})")
+    ax.grid(alpha=0.3)
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_sobol(path, result, title=""):
+    """First-order and total Sobol indices of the main output, with their confidence intervals,
+    inputs ranked by total index."""
+    u = result.summary["uq"]
+    key = next(k for k in ("lasing_duration_s", "film_peak_temperature_K", "steady_temperature_K") if k in u["sobol"])
+    idx = sorted(u["sobol"][key].items(), key=lambda kv: kv[1]["total"])
+    names = [k for k, _ in idx]
+    y = np.arange(len(names))
+    plt, fig, ax = _figure(size=(7.2, 1.2 + 0.32 * len(names)))
+    for off, which, color in ((-0.18, "first", "C0"), (0.18, "total", "C3")):
+        vals = np.array([v[which] for _, v in idx])
+        ci = np.array([v[f"{which}_ci"] for _, v in idx])
+        err = np.abs(np.vstack([vals - ci[:, 0], ci[:, 1] - vals]))
+        ax.barh(y + off, vals, height=0.34, color=color, xerr=err, error_kw={"lw": 0.8},
+                label=f"{which}-order" if which == "first" else "total")
+    ax.set_yticks(y, names, fontsize=7)
+    ax.set_xlabel(f"Sobol index of {key} (bars: {100 * u.get('confidence', 0.95):g} % bootstrap CI)")
+    ax.axvline(0, color="k", lw=0.5)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib
@@ -340,6 +446,8 @@ def plot_names(result):
         if "coupled" in kinds:
             names.append("lasing_durations.png")
         return names
+    if "uq" in result.summary:
+        return ["uq_band.png", "uq_histogram.png"] + (["uq_sobol.png"] if result.summary["uq"].get("sobol") else [])
     return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
             "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))
                       if key in result.summary]}.get(result.kind, [])
@@ -370,7 +478,10 @@ def plot(result, path=None):
                                          for lab, r in subs if r.series], title=title, log_time=result.log_time)
         return path
     s, c = result.summary, result.series
-    if name == "film_temperature.png":
+    if name.startswith("uq_"):
+        {"uq_band.png": plot_band, "uq_histogram.png": plot_histogram, "uq_sobol.png": plot_sobol}[name](
+            path, result, title=title)
+    elif name == "film_temperature.png":
         plot_film_temperature(path, [(label or "film", c["time_s"], c["film_max_temperature_K"],
                                       c["film_mean_temperature_K"])], title=title, log_time=result.log_time)
     elif name == "lasing.png":

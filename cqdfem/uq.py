@@ -182,14 +182,32 @@ def design(distributions, n, seed=0, indices=True):
 
 def sobol_from(f_A, f_B, f_AB, confidence=0.95, resamples=200, seed=0):
     """Sobol indices from evaluations on :func:`design`'s matrices: f_A, f_B (s, n), f_AB (d, s, n);
-    scipy's Saltelli (first order) and Jansen (total) estimators, bootstrap confidence intervals.
-    Returns one {"first", "total", "first_ci", "total_ci"} per output, as :func:`sobol`."""
+    scipy's Saltelli (first order) and Jansen (total) estimators, with percentile-bootstrap confidence
+    intervals from a seeded generator (scipy's own bootstrap of these indices takes no seed, and a
+    table must be reproducible). Returns one {"first", "total", "first_ci", "total_ci"} per output."""
     from scipy import stats
 
-    res = stats.sobol_indices(func={"f_A": np.atleast_2d(f_A), "f_B": np.atleast_2d(f_B),
-                                    "f_AB": np.asarray(f_AB).reshape(len(f_AB), -1, np.shape(f_A)[-1])},
-                              n=np.shape(f_A)[-1], rng=np.random.default_rng(seed))
-    return _indices(res, res.bootstrap(confidence_level=confidence, n_resamples=resamples))
+    f_A, f_B = np.atleast_2d(f_A), np.atleast_2d(f_B)
+    n = f_A.shape[-1]
+    f_AB = np.asarray(f_AB).reshape(-1, f_A.shape[0], n)
+    d, s = f_AB.shape[0], f_A.shape[0]
+
+    def indices(idx):
+        r = stats.sobol_indices(func={"f_A": f_A[:, idx], "f_B": f_B[:, idx], "f_AB": f_AB[..., idx]}, n=n)
+        return np.concatenate([np.ravel(r.first_order), np.ravel(r.total_order)])
+
+    est = indices(np.arange(n))
+    boot = stats.bootstrap([np.arange(n)], indices, method="percentile", n_resamples=resamples,
+                           confidence_level=confidence, vectorized=False, rng=np.random.default_rng(seed))
+    lo, hi = boot.confidence_interval.low, boot.confidence_interval.high
+    half = s * d
+    out = []
+    for k in range(s):
+        sl = lambda a, off: np.asarray(a[off:off + half]).reshape(s, d)[k]       # noqa: E731
+        out.append({"first": sl(est, 0), "total": sl(est, half),
+                    "first_ci": np.stack([sl(lo, 0), sl(hi, 0)], axis=1),
+                    "total_ci": np.stack([sl(lo, half), sl(hi, half)], axis=1)})
+    return out
 
 
 def quantiles(values, probabilities=(0.05, 0.5, 0.95)):
@@ -203,31 +221,11 @@ def quantiles(values, probabilities=(0.05, 0.5, 0.95)):
 
 def sobol(func, distributions, n, seed=0, confidence=0.95, resamples=200):
     """First-order and total Sobol indices of the vectorised ``func`` ((d, m) inputs -> (m,) or
-    (k, m) outputs) over ``distributions``: scipy's Saltelli/Jansen estimators on n·(d + 2)
-    evaluations, with bootstrap confidence intervals. Returns a list (one per output) of
-    {"first", "total", "first_ci", "total_ci"} arrays of length d."""
-    from scipy import stats
-
-    dists = [_ScipyView(d) for d in distributions]
-    res = stats.sobol_indices(func=func, n=n, dists=dists, rng=np.random.default_rng(seed))
-    return _indices(res, res.bootstrap(confidence_level=confidence, n_resamples=resamples))
-
-
-def _indices(res, boot):
-    first, total = np.atleast_2d(res.first_order), np.atleast_2d(res.total_order)
-    f_lo, f_hi = np.atleast_2d(boot.first_order.confidence_interval.low), \
-        np.atleast_2d(boot.first_order.confidence_interval.high)
-    t_lo, t_hi = np.atleast_2d(boot.total_order.confidence_interval.low), \
-        np.atleast_2d(boot.total_order.confidence_interval.high)
-    return [{"first": first[k], "total": total[k], "first_ci": np.stack([f_lo[k], f_hi[k]], axis=1),
-             "total_ci": np.stack([t_lo[k], t_hi[k]], axis=1)} for k in range(first.shape[0])]
-
-
-class _ScipyView:
-    """What scipy.stats.sobol_indices needs of a distribution: ``ppf``."""
-
-    def __init__(self, d):
-        self.d = d
-
-    def ppf(self, u):
-        return self.d.ppf(u)
+    (k, m) outputs) over ``distributions``: n·(d + 2) evaluations on :func:`design`'s matrices,
+    then :func:`sobol_from`. Returns a list (one per output) of {"first", "total", "first_ci",
+    "total_ci"} arrays of length d."""
+    A, B, AB = design(distributions, n, seed)
+    d = len(distributions)
+    f = lambda X: np.atleast_2d(func(X.T))                                  # noqa: E731
+    f_AB = np.stack([f(AB[i]) for i in range(d)])
+    return sobol_from(f(A), f(B), f_AB, confidence=confidence, resamples=resamples, seed=seed)

@@ -328,7 +328,7 @@ def _summary(model, u, outputs, rows, n, d, nominal, grid_error, validation, res
         stop = A_out["lasing_stop_s"]
         probabilities["lasing_stops_before_pump_ends"] = float(np.mean(np.isfinite(stop) &
                                                                        (stop < model.pump.duration * (1 - 1e-9))))
-    out = {"samples": n, "seed": u.seed, "evaluations": len(rows), "inputs": [i.describe() for i in u.inputs],
+    out = {"samples": n, "seed": u.seed, "evaluations": len(rows), "confidence": u.confidence, "inputs": [i.describe() for i in u.inputs],
            "outputs": stats, "probabilities": probabilities, "nominal": nominal,
            "thermal_response": validation, "time_grid": grid_error}
     measured = model.coupling.measured_lasing_duration
