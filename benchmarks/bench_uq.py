@@ -2,6 +2,8 @@
 numpy time loop (coupling.run_fast_many) against one run_fast per sample (the naive loop).
 
     containers/fenicsx python3 benchmarks/bench_uq.py --samples 1024 --mode batch|loop
+    containers/fenicsx [mpirun -n 2] python3 benchmarks/bench_uq.py --samples 768 --mode sampled
+    containers/fenicsx python3 benchmarks/bench_uq.py --samples 4 --mode fem
 
 Both start from the same FEM step response and steady resistance (built first, timed apart); the
 samples vary absorptance (×/÷ 1.5), PLQY (0.10–0.20), the threshold (52 ± 5 kW/cm²) and T0 (±15 %).
@@ -19,8 +21,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--samples", type=int, default=1024)
-    p.add_argument("--mode", choices=("batch", "loop"), default="batch")
+    p.add_argument("--mode", choices=("batch", "loop", "sampled", "fem"), default="batch")
     a = p.parse_args()
+    if a.mode == "sampled":
+        return sampled(a.samples)
+    if a.mode == "fem":
+        return fem(a.samples)
     import numpy as np
 
     from cqdfem import coupling, model, uq, thermal
@@ -59,6 +65,46 @@ def main():
     print(f"{a.mode}: {a.samples} samples, {len(response.time_s)} steps: {1e3 * t_samples / a.samples:.3f} ms per sample "
           f"after {t_fem:.2f} s of FEM responses; lasing duration P5/P50/P95 = "
           f"{q['p5'] * 1e6:.3f} / {q['p50'] * 1e6:.3f} / {q['p95'] * 1e6:.3f} us")
+
+
+def sampled(n):
+    """The whole sampled run of cases/microsecond-lasing-uq.toml (its 12 inputs, Sobol indices:
+    n (12 + 2) evaluations), as `cqdfem run` does it, on however many ranks this was started."""
+    from mpi4py import MPI
+
+    from cqdfem import model, workflows
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    m = model.load(root / "cases" / "microsecond-lasing-uq.toml", [f"uncertainty.samples={n}"])
+    r = workflows.run(m)
+    if MPI.COMM_WORLD.rank == 0:
+        tm, u = r.summary["timing"], r.summary["uq"]
+        q = u["outputs"]["lasing_duration_s"]
+        print(f"sampled: {u['samples']} samples, {tm['evaluations']} evaluations on {tm['ranks']} rank(s): builds "
+              f"{tm['sample_builds_s']:.1f} s, FEM responses {tm['fem_responses_s']:.1f} s, samples {tm['samples_s']:.1f} s, "
+              f"{tm['per_evaluation_ms']:.2f} ms per evaluation (build + fast path); lasing duration P5/P50/P95 = "
+              f"{q['p5'] * 1e6:.3f} / {q['p50'] * 1e6:.3f} / {q['p95'] * 1e6:.3f} us")
+
+
+def fem(n):
+    """The naive way at the same physics: one coupled FEM run (the heat solver in the loop) per sample
+    of the same inputs, on the FEM loop's own graded steps."""
+    from mpi4py import MPI
+
+    from cqdfem import model, uq
+    from cqdfem.model import build
+    from cqdfem.workflows import coupled
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    m = model.load(root / "cases" / "microsecond-lasing-uq.toml")
+    u = m.uncertainty
+    make = build.sampler(u.table, m.path)
+    A, _, _ = uq.design([i.distribution for i in u.inputs], max(n, 4), u.seed, indices=False)
+    t0 = time.perf_counter()
+    for x in A[:n]:
+        coupled.coupled(make([o for i, v in zip(u.inputs, x) for o in i.overrides(v)]), MPI.COMM_SELF)
+    per = (time.perf_counter() - t0) / n
+    print(f"fem: {n} samples, one coupled FEM run each: {per:.2f} s per sample")
 
 
 if __name__ == "__main__":

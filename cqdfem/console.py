@@ -189,6 +189,11 @@ def sampled_summary(s, prefix=""):
         pcts = [k for k in q if k.startswith("p")]
         say(f"  {key}: " + ", ".join(f"{k.upper()} {q[k] * f:.4g}" for k in pcts) + f" {unit}"
             + (f" ({q['finite']} of {u['samples']} samples)" if q["finite"] < u["samples"] else ""))
+    if "rows" in s:                     # a sampled sweep
+        best = max(s["rows"], key=lambda r: (r["cw_lasing_probability"], -r["threshold_W_m2"]))
+        say(f"  {s['points']} map points; CW lasing likely (probability >= 0.5) at "
+            f"{sum(r['cw_lasing'] for r in s['rows'])}; highest probability {best['cw_lasing_probability']:.2f} at "
+            f"{best['threshold_W_m2'] * 1e-7:g} kW/cm^2 x {best['pump_ratio']:g}")
     if u.get("probabilities"):
         say("  probability: " + ", ".join(f"{k} {v:.3f}" for k, v in u["probabilities"].items()))
     if "measured_lasing_duration_s" in u:

@@ -137,14 +137,21 @@ def plot_sweep_map(path, rows, title="", ax=None):
     c = [r["lasing_duration_s"] * 1e6 for r in pts]
     sc = ax.scatter(x, y, c=c, s=120, cmap="viridis", marker="s")
     cw = [r for r in pts if r["cw_lasing"]]
+    sampled = "cw_lasing_probability" in (pts[0] if pts else {})
     ax.scatter([r["threshold_W_m2"] / 1e7 for r in cw], [r["pump_ratio"] for r in cw], s=220,
                facecolors="none", edgecolors="r", label="CW lasing (steady state below lasing-off)")
+    if sampled:                                       # a sampled sweep: the probability of CW lasing
+        for r in pts:
+            if r["cw_lasing_probability"] > 0:
+                ax.annotate(f"{r['cw_lasing_probability']:.2f}", (r["threshold_W_m2"] / 1e7, r["pump_ratio"]),
+                            textcoords="offset points", xytext=(0, 9), ha="center", fontsize=6, color="r")
     ax.set_xscale("log")
     ax.set_xlabel("threshold at 295 K (kW/cm²)")
     ax.set_ylabel("pump / threshold")
-    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
-    plt.colorbar(sc, ax=ax, label="lasing duration (µs)")
-    if cw:
+    ax.set_title("\n".join(textwrap.wrap(title, 60) + (["rings: CW lasing in ≥ 50 % of samples; numbers: its share"]
+                                                      if sampled else [])), fontsize=9)
+    plt.colorbar(sc, ax=ax, label="lasing duration (µs)" + (", median of samples" if sampled else ""))
+    if cw and not sampled:
         ax.legend(fontsize=7, loc="upper right")
     if own:
         fig.tight_layout()
@@ -282,7 +289,9 @@ def plot_histogram(path, result, title=""):
     u = result.summary["uq"]
     table = result.tables["uq_samples.csv"]
     coupled = "lasing_duration_s" in table
-    key, f, unit = ("lasing_duration_s", 1e6, "µs") if coupled else ("film_peak_temperature_K", 1.0, "K")
+    steady = not coupled and np.isfinite(np.asarray(table["steady_temperature_K"], float)).any()
+    key, f, unit = (("lasing_duration_s", 1e6, "µs") if coupled else
+                    ("steady_temperature_K" if steady else "film_peak_temperature_K", 1.0, "K"))
     v = np.asarray(table[key], float)
     v = v[np.isfinite(v)] * f
     plt, fig, ax = _figure()
@@ -290,14 +299,17 @@ def plot_histogram(path, result, title=""):
     q = u["outputs"][key]
     for p in [k for k in q if k.startswith("p")]:
         ax.axvline(q[p] * f, color="C0", ls=":", lw=1)
-        ax.text(q[p] * f, ax.get_ylim()[1] * 0.97, p.upper(), fontsize=7, ha="center", va="top")
+    top = ax.get_ylim()[1]
+    for i, p in enumerate(k for k in q if k.startswith("p")):
+        ax.text(q[p] * f, top * (0.97 - 0.05 * (i % 3)), p.upper(), fontsize=7, ha="center", va="top")
     if coupled and u.get("measured_lasing_duration_s"):
         m = u["measured_lasing_duration_s"] * 1e6
         ax.axvline(m, color="k", ls="--", lw=1.5, label=f"measured: {m:g} µs (quantile {u['measured_quantile']:.2f})")
         ax.legend(fontsize=8)
     if coupled and result.summary.get("pump_duration_s"):
         ax.axvline(result.summary["pump_duration_s"] * 1e6, color="0.6", lw=1)
-    ax.set_xlabel(("lasing duration" if coupled else "film peak temperature") + f" ({unit})")
+    ax.set_xlabel(("lasing duration" if coupled else "steady film temperature" if steady else
+                   "film peak temperature") + f" ({unit})")
     ax.set_ylabel(f"samples (of {u['samples']})")
     ax.grid(alpha=0.3)
     ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
@@ -310,7 +322,7 @@ def plot_sobol(path, result, title=""):
     """First-order and total Sobol indices of the main output, with their confidence intervals,
     inputs ranked by total index."""
     u = result.summary["uq"]
-    key = next(k for k in ("lasing_duration_s", "film_peak_temperature_K", "steady_temperature_K") if k in u["sobol"])
+    key = next(k for k in ("lasing_duration_s", "steady_temperature_K", "film_peak_temperature_K") if k in u["sobol"])
     idx = sorted(u["sobol"][key].items(), key=lambda kv: kv[1]["total"])
     names = [k for k, _ in idx]
     y = np.arange(len(names))
@@ -446,7 +458,7 @@ def plot_names(result):
         if "coupled" in kinds:
             names.append("lasing_durations.png")
         return names
-    if "uq" in result.summary:
+    if "uq" in result.summary and result.kind != "sweep":
         return ["uq_band.png", "uq_histogram.png"] + (["uq_sobol.png"] if result.summary["uq"].get("sobol") else [])
     return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
             "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))

@@ -14,6 +14,7 @@ Centred on a value the case already has (``base``), as the library's published u
     "± 0.04 W/m/K"      normal about the base, absolute standard deviation
     "± 5 %"             normal about the base, relative standard deviation
     "×/÷ 2"             lognormal with the base as median
+    "× uniform(1, 2)"   any distribution of a factor on the base ("× normal(1, 0.1)", ...)
 
 A distribution may be truncated to where the physics lives (``bounds``: a conductivity > 0, a
 PLQY in [0, 1]); sampling maps a uniform number through the truncated inverse CDF, so scrambled Sobol
@@ -35,6 +36,7 @@ _PM = re.compile(r"^\s*(.+?)\s*(?:±|\+-|\+/-)\s*(.+?)\s*$")
 _TIMES = re.compile(r"^\s*(.+?)\s*(?:×/÷|x/÷|\*/|x/)\s*([0-9.eE+-]+)\s*$")
 _CENTRED_PM = re.compile(r"^\s*(?:±|\+-|\+/-)\s*(.+?)\s*$")
 _CENTRED_TIMES = re.compile(r"^\s*(?:×/÷|x/÷|\*/|x/)\s*([0-9.eE+-]+)\s*$")
+_FACTOR = re.compile(r"^\s*(?:×|x)\s*((?:normal|uniform|lognormal)\s*\(.*\))\s*$", re.S)
 _CALL = re.compile(r"^\s*(normal|uniform|lognormal)\s*\((.*)\)\s*$", re.S)
 
 
@@ -71,13 +73,15 @@ class Distribution:
 
 
 def centred(text):
-    """Is ``text`` written about the case's own value ("± 0.04 W/m/K", "± 5 %", "×/÷ 2")?"""
-    return isinstance(text, str) and bool(_CENTRED_PM.match(text) or _CENTRED_TIMES.match(text))
+    """Is ``text`` written about the case's own value ("± 0.04 W/m/K", "± 5 %", "×/÷ 2",
+    "× uniform(1, 2)")?"""
+    return isinstance(text, str) and bool(_CENTRED_PM.match(text) or _CENTRED_TIMES.match(text)
+                                          or _FACTOR.match(text))
 
 
 def relative(text):
-    """Is ``text`` a centred distribution of a factor on the value ("± 5 %", "×/÷ 2")?"""
-    return isinstance(text, str) and bool(_CENTRED_TIMES.match(text) or
+    """Is ``text`` a distribution of a factor on the case's value ("± 5 %", "×/÷ 2", "× uniform(1, 2)")?"""
+    return isinstance(text, str) and bool(_CENTRED_TIMES.match(text) or _FACTOR.match(text) or
                                           (_CENTRED_PM.match(text) and text.strip().endswith("%")))
 
 
@@ -93,7 +97,11 @@ def parse(text, unit, key, bounds=(-math.inf, math.inf), base=None):
             if base is None:
                 raise InputError(f"{text!r} is centred on a value the input does not have here: write the "
                                  "mean, e.g. '0.24 ± 0.04 W/m/K'", key)
-            if _CENTRED_TIMES.match(text):
+            if _FACTOR.match(text):
+                f = parse(_FACTOR.match(text).group(1), "", key)
+                scale = (base, base) if f.kind != "lognormal" else (base, 1.0)
+                d = Distribution(f.kind, f.a * scale[0], f.b * scale[1], bounds, text)
+            elif _CENTRED_TIMES.match(text):
                 d = Distribution("lognormal", base, _number(_CENTRED_TIMES.match(text).group(1), key), bounds, text)
             else:
                 dev = _CENTRED_PM.match(text).group(1)

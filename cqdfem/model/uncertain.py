@@ -108,12 +108,15 @@ def resolve(data, geometry_sets, model, build):
     if model.kind not in ("thermal", "coupled", "sweep"):
         raise InputError(f"a {model.kind} case has no transient to sample: [uncertainty] needs a thermal, "
                          "coupled or sweep case", "uncertainty")
-    if model.kind == "sweep":
-        raise InputError("a sampled sweep is not supported yet: sample a coupled case (its map points one by one)",
-                         "uncertainty")
     if model.layer_heat:
         raise InputError(f"a sampled run superposes the film's response only, but {', '.join(h.layer for h in model.layer_heat)} "
                          "also absorb the pump: give film.absorptance as a number", "uncertainty")
+    if model.kind in ("coupled", "sweep"):
+        from cqdfem.lasing import threshold as laws
+
+        if not (isinstance(model.law, laws.T0) or (isinstance(model.law, laws.Auger) and not callable(model.law.energy))):
+            raise InputError("a sampled run evaluates its threshold laws as arrays: it needs the t0 law, or the auger "
+                             "law with a constant energy", "threshold.law")
     options = {k: v for k, v in table.items() if "." not in k}
     options = readers.section(OPTIONS, options, "uncertainty")
     given = {k: v for k, v in table.items() if "." in k}

@@ -45,6 +45,8 @@ def sampled(model, comm, on_step=None):
     wall0 = time.perf_counter()
     build = model_build.sampler(u.table, model.path)
     d = len(u.inputs)
+    if model.kind == "sweep":
+        return _sweep(model, comm, u, build, wall0)
     A, B, AB = uq.design([i.distribution for i in u.inputs], u.samples, u.seed, indices=u.indices)
     rows = A if B is None else np.vstack([A, B, AB.reshape(-1, d)])
     t = np.linspace(0.0, model.thermal.end_time, u.time_steps + 1)
@@ -128,7 +130,9 @@ def _independent(theta):
 def _record(m, kind):
     """What the fast path needs of one sample's model."""
     rec = {"theta": thermal_signature(m), "T0": m.thermal.initial_temperature, "ambient": m.thermal.ambient}
-    if kind == "coupled":
+    if kind == "sweep":
+        rec.update(heat=m.heat, law=m.law)
+    elif kind == "coupled":
         rec.update(device=m.device, intensity=m.pump.intensity)
     else:
         rec.update(power_density=m.source.power_density)
@@ -267,6 +271,7 @@ class Responses:
         R_fem = np.array([self.solved[i][0] for i in idx])
         ss_fem = np.array([self.solved[i][1] for i in idx])
         rel = np.abs(R_fit[:, 1:] / R_fem[:, 1:] - 1).max()
+        rel_end = (np.abs(R_fit - R_fem).max(axis=1) / R_fem[:, -1]).max()
         fit_out = propagate(recs, R_fit, ss_fit)
         fem_out = propagate(recs, R_fem, ss_fem)
         errors = {}
@@ -277,6 +282,7 @@ class Responses:
                          "disagree_on_existence": int((np.isfinite(a) != np.isfinite(b)).sum())}
         return {"method": self.method, "thermal_inputs": len(self.varying), "fem_responses": len(self.design),
                 "validation_samples": len(idx), "max_relative_error_R": float(rel),
+                "max_error_R_over_final_R": float(rel_end),
                 "max_relative_error_R_ss": float(np.abs(ss_fit / ss_fem - 1).max()), "outputs": errors}
 
 
@@ -331,6 +337,10 @@ def _summary(model, u, outputs, rows, n, d, nominal, grid_error, validation, res
     out = {"samples": n, "seed": u.seed, "evaluations": len(rows), "confidence": u.confidence, "inputs": [i.describe() for i in u.inputs],
            "outputs": stats, "probabilities": probabilities, "nominal": nominal,
            "thermal_response": validation, "time_grid": grid_error}
+    if model.kind == "coupled" and model.geometry.mesh.dimension == 1:
+        from cqdfem.workflows.coupled import ONE_D_STEADY
+
+        out["cw_caveat"] = ONE_D_STEADY
     measured = model.coupling.measured_lasing_duration
     if measured and "lasing_duration_s" in A_out:
         dur = A_out["lasing_duration_s"]
@@ -399,3 +409,109 @@ def _band(t, series, probabilities, model):
     if model.kind == "coupled":
         out["pump_W_m2"] = model.pump.intensity * np.asarray(model.profile(t), float)
     return out
+
+
+# --- a sampled sweep: probabilities per map point -------------------------------------------------
+
+def _sweep(model, comm, u, build, wall0):
+    """Every sample at every threshold x pump ratio (x duration) of the map: the probability of CW
+    lasing and of lasing stopping before the pump ends, and the band of the lasing duration, per
+    point. (No Sobol indices: one set per point would say little; sample a coupled case for them.)"""
+    from cqdfem import coupling, thermal, uq
+
+    sw, profile = model.sweep, model.profile
+    A, _, _ = uq.design([i.distribution for i in u.inputs], u.samples, u.seed, indices=False)
+    n = len(A)
+    t = np.linspace(0.0, model.thermal.end_time, u.time_steps + 1)
+    make = lambda x: build(list(u.geometry_sets) + [o for i, v in zip(u.inputs, x) for o in i.overrides(v)])  # noqa: E731
+    points = [(p, r) for p in sw.thresholds for r in sw.pump_ratios]
+    durations = sw.durations or (profile.duration,)
+    per = max(1, CHUNK // len(points))
+    chunks = [(a, min(a + per, n)) for a in range(0, n, per)]
+    mine = chunks[comm.rank::comm.size]
+    built = {c: [_record(make(x), "sweep") for x in A[c[0]:c[1]]] for c in mine}
+    theta = _gather_rows(comm, {c: np.array([r["theta"] for r in recs]) for c, recs in built.items()}, chunks)
+    t_build = time.perf_counter() - wall0
+    t1 = time.perf_counter()
+    responses = Responses(model, t, theta, _independent(theta), u, make, A, comm)
+    t_fem = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    keys = ("cw_steady_temperature_K", "cw_lasing") + tuple(f"{k}@{j}" for j in range(len(durations))
+                                                            for k in ("lasing_duration_s", "lasing_stops", "runaway"))
+    out = {}
+    for c, recs in built.items():
+        R, R_ss = responses.of(np.arange(*c))
+        devices = [coupling.Device(r["heat"], dataclasses.replace(r["law"], p_ref=p)) for r in recs for p, _ in points]
+        I = np.array([ratio * p for _ in recs for p, ratio in points])
+        rep = lambda a: np.repeat(np.asarray(a), len(points), axis=0)        # noqa: E731
+        batch = coupling.BatchDevice(devices)
+        ambient = rep([r["ambient"] for r in recs])
+        T_ss, cw = coupling.steady_many(batch, I, rep(R_ss), ambient)
+        res = {"cw_steady_temperature_K": T_ss, "cw_lasing": cw.astype(float)}
+        for j, dur in enumerate(durations):
+            prof = thermal.Profile(rise_time=profile.rise_time, duration=dur)
+            _, evs = coupling.run_fast_many(coupling.UniformResponses(t, rep(R)), batch, I, prof,
+                                            rep([r["T0"] for r in recs]), resistance=rep(R_ss))
+            stop = np.array([np.nan if e["lasing_stop_s"] is None else e["lasing_stop_s"] for e in evs])
+            res[f"lasing_duration_s@{j}"] = np.array([e["lasing_duration_s"] or 0.0 for e in evs])
+            res[f"lasing_stops@{j}"] = (np.isfinite(stop) & (stop < (dur or np.inf) * (1 - 1e-9))).astype(float)
+            res[f"runaway@{j}"] = np.array([float(e["runaway"]) for e in evs])
+        out[c] = {k: v.reshape(len(recs), len(points)) for k, v in res.items()}
+    table = {k: _gather_rows(comm, {c: o[k] for c, o in out.items()}, chunks) for k in keys}   # (n, points)
+    t_samples = time.perf_counter() - t2
+    lo, hi = min(u.probabilities), max(u.probabilities)
+    rows, long = [], {"sample": [], "threshold_W_m2": [], "pump_ratio": [], "pump_duration_s": [],
+                      "lasing_duration_s": [], "lasing_stops": [], "cw_steady_temperature_K": [], "cw_lasing": []}
+    for j, dur in enumerate(durations):
+        for k, (p, ratio) in enumerate(points):
+            dur_k = table[f"lasing_duration_s@{j}"][:, k]
+            T_k = table["cw_steady_temperature_K"][:, k]
+            q = uq.quantiles(dur_k, (lo, 0.5, hi))
+            rows.append({"threshold_W_m2": p, "pump_W_m2": ratio * p, "pump_ratio": ratio,
+                         "pump_duration_s": dur if dur is not None else float("inf"),
+                         "lasing_duration_s": q["p50"], f"lasing_duration_p{100 * lo:g}_s": q[f"p{100 * lo:g}"],
+                         f"lasing_duration_p{100 * hi:g}_s": q[f"p{100 * hi:g}"],
+                         "lasing_stops_probability": float(table[f"lasing_stops@{j}"][:, k].mean()),
+                         "lasing_stops": bool(table[f"lasing_stops@{j}"][:, k].mean() >= 0.5),
+                         "runaway_probability": float(table[f"runaway@{j}"][:, k].mean()),
+                         "runaway": bool(table[f"runaway@{j}"][:, k].mean() >= 0.5),
+                         "cw_lasing_probability": float(table["cw_lasing"][:, k].mean()),
+                         "cw_lasing": bool(table["cw_lasing"][:, k].mean() >= 0.5),
+                         "cw_steady_temperature_K": float(np.nanmedian(T_k)) if np.isfinite(T_k).any() else float("nan")})
+            for i in range(n):
+                for key, v in (("sample", i), ("threshold_W_m2", p), ("pump_ratio", ratio),
+                               ("pump_duration_s", dur if dur is not None else float("inf")),
+                               ("lasing_duration_s", dur_k[i]), ("lasing_stops", table[f"lasing_stops@{j}"][i, k]),
+                               ("cw_steady_temperature_K", T_k[i]), ("cw_lasing", table["cw_lasing"][i, k])):
+                    long[key].append(v)
+    validation = responses.validate(lambda idx: [_record(make(A[i]), "sweep") for i in idx],
+                                    lambda recs, R, R_ss: _sweep_check(model, recs, t, R, R_ss, points), None)
+    summary = {"case": model.resolved(), "points": len(rows), "rows": rows,
+               "uq": {"samples": n, "seed": u.seed, "evaluations": n * len(points) * len(durations),
+                      "inputs": [i.describe() for i in u.inputs], "outputs": {}, "thermal_response": validation,
+                      "what": "rows: per map point, the median lasing duration and its band, and the probability "
+                              "(share of samples) of CW lasing, of lasing stopping before the pump ends and of runaway; "
+                              "cw_lasing / lasing_stops / runaway: that probability >= 0.5"},
+               "timing": {"sample_builds_s": t_build, "fem_responses_s": t_fem, "samples_s": t_samples,
+                          "evaluations": n * len(points) * len(durations),
+                          "per_evaluation_ms": 1e3 * (t_build + t_samples) / (n * len(points) * len(durations)),
+                          "ranks": comm.size, "wall_time_s": time.perf_counter() - wall0},
+               "warnings": list(model.warnings), "versions": compat.versions()}
+    points_table = {k: [r[k] for r in rows] for k in rows[0]}
+    return Result(kind="sweep", title=model.title, summary=summary,
+                  tables={"sweep.csv": points_table, "uq_samples.csv": {k: np.asarray(v) for k, v in long.items()}})
+
+
+def _sweep_check(model, recs, t, R, R_ss, points):
+    """What the response fit's validation compares in a sweep: the CW steady temperature and the
+    lasing duration (the case's pulse) of every sample at every point."""
+    from cqdfem import coupling
+
+    devices = [coupling.Device(r["heat"], dataclasses.replace(r["law"], p_ref=p)) for r in recs for p, _ in points]
+    I = np.array([ratio * p for _ in recs for p, ratio in points])
+    batch = coupling.BatchDevice(devices)
+    k = len(points)
+    T_ss, _ = coupling.steady_many(batch, I, np.repeat(R_ss, k), np.repeat([r["ambient"] for r in recs], k))
+    _, evs = coupling.run_fast_many(coupling.UniformResponses(t, np.repeat(R, k, axis=0)), batch, I, model.profile,
+                                    np.repeat([r["T0"] for r in recs], k))
+    return {"cw_steady_temperature_K": T_ss, "lasing_duration_s": np.array([e["lasing_duration_s"] or 0.0 for e in evs])}
