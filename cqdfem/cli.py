@@ -40,6 +40,10 @@ def cmd_check(args):
     for path in args.files:
         m, geometry = load_any(path, args.set)
         what = f"case, kind {m.kind}" + (f", {len(m.variants)} variants" if m.variants else "") if m else "geometry"
+        if m is not None and m.uncertainty is not None:
+            u = m.uncertainty
+            what += (f", sampled: {u.samples} samples of {len(u.inputs)} uncertain inputs"
+                     f" ({sum(i.source != 'case' for i in u.inputs)} from the library)")
         layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
         if m is not None:

@@ -12,6 +12,8 @@ from cqdfem.lasing import threshold as th
 from cqdfem.lasing.heat import HeatModel
 from cqdfem.output import read_csv
 
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
 # A 1 um film on 100 um of substrate, held at 295 K below, heated uniformly: the steady film top is
 # 295 + Q d_f (d_f / 2 k_f + d_s / k_s), and 1D P1 elements are exact at the nodes.
 Q, D_F, D_S = 1e12, 1e-6, 100e-6
@@ -250,6 +252,7 @@ BAD = [
     ('"thermal.ambient" = "uniform(-5 K, -1 K)"', "outside where the input is physical"),
     ('"pump.duration" = "± 5 %"', "does not set pump.duration"),
     ('samples = 0', "integer >= 4"),
+    ('samples = 768', "expected a power of two with Sobol indices"),
     ('fem_responses = 2', "integer >= 4"),
     ('"geometry.layers[5].thickness" = "± 5 %"', "has 2 layers"),
 ]
@@ -280,3 +283,60 @@ def test_anisotropic_and_unsampled_kinds_are_refused(tmp_path, cli):
     (tmp_path / "c.toml").write_text(STACK.replace('kind = "thermal"', 'kind = "mesh"'))
     r = cli("check", tmp_path / "c.toml")
     assert r.returncode == 2 and "no transient to sample" in r.stderr
+
+
+def test_sampled_sweep_gives_probabilities_per_point(tmp_path):
+    # a 1D map of 2 thresholds x 2 pump ratios, PLQY and the Fig 4a ratio uncertain (no thermal input: one
+    # FEM response, exact): each point's CW probability is the share of samples whose own steady state
+    # lases, which a scalar steady_state of that sample's device reproduces
+    path = tmp_path / "sweep.toml"
+    path.write_text("""
+kind = "sweep"
+geometry = "%s"
+[pump]
+duration = "2 us"
+rise_time = "300 ns"
+[film]
+absorptance = 0.20
+plqy = 0.15
+[threshold]
+law = "t0"
+at_reference = "52 kW/cm^2"
+fit = [["333 K", 1.7]]
+[thermal]
+dimension = 1
+end_time = "2 us"
+[sweep]
+thresholds = ["0.05 kW/cm^2", "0.2 kW/cm^2"]
+pump_ratios = [1.1, 2.0]
+[uncertainty]
+samples = 32
+"film.plqy" = "uniform(0.10, 0.20)"
+"threshold.fit[0][1]" = "± 0.1"
+time_steps = 200
+""" % (ROOT / "geometries" / "inorganic-mgf2.toml"))
+    m = model.load(path)
+    r = workflows.run(m)
+    rows, long = r.summary["rows"], r.tables["uq_samples.csv"]
+    assert len(rows) == 4 and len(long["sample"]) == 4 * 32
+    assert r.summary["uq"]["thermal_response"]["exact"]
+    p_any = [row["cw_lasing_probability"] for row in rows]
+    assert all(0 <= p <= 1 for p in p_any) and 0 < max(p_any)
+    for k, row in enumerate(rows):
+        mine = np.asarray(long["cw_lasing"])[k * 32:(k + 1) * 32]        # point by point, samples within
+        assert row["cw_lasing_probability"] == pytest.approx(mine.mean())
+    # sample 5 at the last point, by hand: its model, its device at that threshold, the steady state
+    u = m.uncertainty
+    from cqdfem import uq
+    from cqdfem.model import build
+
+    A, _, _ = uq.design([i.distribution for i in u.inputs], 32, u.seed, indices=False)
+    ms = build.sampler(u.table, m.path)([o for i, v in zip(u.inputs, A[5]) for o in i.overrides(v)])
+    import dataclasses
+
+    device = coupling.Device(ms.heat, dataclasses.replace(ms.law, p_ref=rows[3]["threshold_W_m2"]))
+    R_ss = r.summary["uq"]["thermal_response"].get("resistance_K_per_W_m3")
+    T, detail = coupling.steady_state(device, rows[3]["pump_W_m2"], R_ss)
+    assert long["cw_lasing"][3 * 32 + 5] == float(bool(detail.get("lasing", False)))
+    if T is not None:
+        assert long["cw_steady_temperature_K"][3 * 32 + 5] == pytest.approx(T, abs=1e-6)

@@ -119,6 +119,10 @@ def resolve(data, geometry_sets, model, build):
                              "law with a constant energy", "threshold.law")
     options = {k: v for k, v in table.items() if "." not in k}
     options = readers.section(OPTIONS, options, "uncertainty")
+    n, sobol = options.get("samples", UncertaintySettings.samples), options.get("indices", UncertaintySettings.indices)
+    if sobol and model.kind != "sweep" and n & (n - 1):
+        raise InputError(f"expected a power of two with Sobol indices (the points' balance needs it), got {n}: "
+                         f"{1 << (n.bit_length() - 1)} or {1 << n.bit_length()}", "uncertainty.samples")
     given = {k: v for k, v in table.items() if "." in k}
     inputs = {}
     for key, text in given.items():

@@ -262,7 +262,7 @@ class Responses:
     def validate(self, records, propagate, outputs):
         """The fit against FEM on the validation samples: R, R_ss and every output."""
         if not len(self.varying):
-            return {"method": self.method, "exact": True}
+            return {"method": self.method, "exact": True, "resistance_K_per_W_m3": self.R_ss}
         idx = np.array(self.check, dtype=int)
         if not len(idx):
             return {"method": self.method, "validation_samples": 0, "warning": "no validation samples: error unknown"}
