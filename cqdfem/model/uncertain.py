@@ -111,6 +111,9 @@ def resolve(data, geometry_sets, model, build):
     if model.layer_heat:
         raise InputError(f"a sampled run superposes the film's response only, but {', '.join(h.layer for h in model.layer_heat)} "
                          "also absorb the pump: give film.absorptance as a number", "uncertainty")
+    if model.thermal.initial_temperature != model.thermal.ambient:
+        raise InputError("a sampled run superposes responses of a film that starts at the ambient temperature: "
+                         "expected thermal.initial = thermal.ambient", "thermal.initial")
     if model.kind in ("coupled", "sweep"):
         from cqdfem.lasing import threshold as laws
 
@@ -137,7 +140,7 @@ def resolve(data, geometry_sets, model, build):
     settings = UncertaintySettings(inputs=tuple(inputs.values()), table=sample_data,
                                    geometry_sets=tuple(geometry_sets),
                                    **{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
-    check_extremes(settings, build)
+    check_extremes(settings, build, model)
     return settings
 
 
@@ -192,6 +195,9 @@ def locate(model, key, where):
             return getattr(layer.pillars, steps[4]), "m", positive, key, "number", None
         raise InputError("expected geometry.layers[i].thickness or geometry.layers[i].pillars.period|diameter "
                          "of a layer with pillars", where)
+    if steps[0] in ("sweep", "modes", "output", "kinetics"):
+        raise InputError(f"[{steps[0]}] does not reach a sample's heat or lasing: expected an input of the stack, "
+                         "the materials, [pump], [film], [threshold], [thermal] or [coupling]", where)
     if steps[0] in schema.CASE and len(steps) >= 2 and isinstance(steps[1], str):
         settings = getattr(model, steps[0], None)
         reader = schema.CASE[steps[0]].get(steps[1])
@@ -274,7 +280,13 @@ def _library():
     return tomllib.loads(text)
 
 
-def check_extremes(settings, build):
+def _shared(m):
+    """What every sample of a run shares (one pump profile, one time grid, one drive): the thermal
+    settings apart from the ambient temperature and the convection (thermal inputs), and the pump's shape."""
+    return m.profile, dataclasses.replace(m.thermal, ambient=0.0, initial=None, convection=0.0), m.coupling.drive
+
+
+def check_extremes(settings, build, base):
     """Build the case with each input at its 0.01 % and 99.99 % points (the others at the case's
     values): a value the case would refuse is refused now, by check, not by a sample mid-run; and a
     value that does not reach the model (overridden elsewhere) is an error, not a silent zero."""
@@ -286,6 +298,12 @@ def check_extremes(settings, build):
                 m = build(list(settings.geometry_sets) + inp.overrides(x))
             except InputError as e:
                 raise InputError(f"at its {100 * p:g} % point ({x:.6g}) the case is refused: {e}", where) from None
+            if m.thermal.initial_temperature != m.thermal.ambient:
+                raise InputError("a sampled run superposes responses of a film that starts at the ambient "
+                                 "temperature: the sample's thermal.initial differs from its ambient", where)
+            if _shared(m) != _shared(base):
+                raise InputError("the samples of a run share one pump shape and one time grid: this input changes "
+                                 "them (pump timing, thermal steps, coupling.drive); vary it with [[variants]]", where)
             got = locate(m, inp.key, where)[0]
             want = inp.value(x)
             if not _close(got, want):

@@ -77,9 +77,9 @@ def sampled(model, comm, on_step=None):
     outputs = {k: _gather_rows(comm, {c: o[k] for c, o in out_chunks.items()}, chunks)
                for k in OUTPUTS[model.kind]}
     a_chunks = [c for c in chunks if c[0] < u.samples]
-    series = {k: _gather_rows(comm, {c: s[k] for c, s in series_chunks.items()}, a_chunks)
-              for k in ("T", "P_th")} if model.kind == "coupled" else \
-        {"T": _gather_rows(comm, {c: s["T"] for c, s in series_chunks.items()}, a_chunks)}
+    # the first chunks hold the samples (A) and maybe more evaluations: the band is of the samples
+    series = {k: _gather_rows(comm, {c: s[k] for c, s in series_chunks.items()}, a_chunks)[:u.samples]
+              for k in (("T", "P_th") if model.kind == "coupled" else ("T",))}
     t_samples = time.perf_counter() - t2
 
     # the nominal case, the time grid's error and the response fit's error (same on every rank)
@@ -103,10 +103,14 @@ def sampled(model, comm, on_step=None):
 # --- one sample ----------------------------------------------------------------------------------
 
 def thermal_signature(m):
-    """What the heat problem of a model depends on, as numbers: per layer its thickness, k (in,
-    cross) and ρc (and its pillars' period, diameter and fill). Two models with equal signatures have
-    equal step responses (the film's heat shape aside)."""
-    out = []
+    """What the heat problem of a model depends on, as positive numbers: the lateral sizes and the
+    spot, the top's convection (+1, to take its log), and per layer its thickness, k (in, cross) and ρc
+    (and its pillars' period, diameter and fill). Equal signatures give equal step responses (the
+    film's heat shape aside)."""
+    g = m.geometry
+    spot = g.spot()
+    # the lateral sizes and the top's convection shape the response too (a sampled spot is a thermal input)
+    out = [x for x in (g.width, g.depth) if x] + (list(np.ravel(spot[1])) if spot else []) + [m.thermal.convection + 1.0]
     for layer in m.geometry.layers:
         mat = layer.material
         out += [layer.thickness, *mat.conductivity, mat.density * mat.heat_capacity]
