@@ -242,6 +242,13 @@ def _figure(rows=1, cols=1, size=(7.2, 4.6)):
     return plt, *plt.subplots(rows, cols, figsize=size, dpi=120)
 
 
+def _save(plt, fig, ax, path, title, width):
+    ax.set_title("\n".join(textwrap.wrap(title, width)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_band(path, result, title=""):
     """A sampled run's fan chart: the film temperature's P_lo–P_hi band and median over time, and
     for a coupled case the threshold's band against the pump."""
@@ -267,10 +274,7 @@ def plot_band(path, result, title=""):
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     axes[-1].set_xlabel("time (µs)")
-    axes[0].set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, axes[0], path, title, 80)
 
 
 def _band_keys(keys):
@@ -312,10 +316,7 @@ def plot_histogram(path, result, title=""):
                    "film peak temperature") + f" ({unit})")
     ax.set_ylabel(f"samples (of {u['samples']})")
     ax.grid(alpha=0.3)
-    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title, 80)
 
 
 def plot_sobol(path, result, title=""):
@@ -338,10 +339,7 @@ def plot_sobol(path, result, title=""):
     ax.axvline(0, color="k", lw=0.5)
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title, 60)
 
 
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
