@@ -396,7 +396,8 @@ def write(result, directory, comm=None):
         else:
             try:
                 directory.parent.mkdir(parents=True, exist_ok=True)
-                scratch = tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent)
+                remove_dead_scratch(directory)
+                scratch = tempfile.mkdtemp(prefix=_scratch_prefix(directory), dir=directory.parent)
             except OSError as e:
                 problem = f"cannot write the results there ({e.strerror or e})"
     scratch, problem = comm.bcast((scratch, problem), root=0)
@@ -420,6 +421,40 @@ def write(result, directory, comm=None):
         scratch.rmdir()
     comm.barrier()
     return directory
+
+
+def _scratch_prefix(directory):
+    """``.NAME-HOST-PID-``: whose scratch directory it is, so that a later run can tell a dead one."""
+    import os
+    import socket
+
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40]
+    return f".{directory.name}-{host}-{os.getpid()}-"
+
+
+def remove_dead_scratch(directory):
+    """Remove the scratch directories a killed run left next to ``directory``: those of this host
+    whose process no longer exists (another host's, or a live process's, are left alone). Returns
+    what was removed."""
+    import os
+    import shutil
+
+    prefix = _scratch_prefix(directory).rsplit("-", 2)[0] + "-"          # .NAME-HOST-
+    removed = []
+    for p in directory.parent.glob(f"{prefix}*"):
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if not (p.is_dir() and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                                   # alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
 
 
 def _write_into(result, directory, comm):

@@ -26,6 +26,14 @@ import math
 
 import numpy as np
 
+# BoomerAMG for the 3D stacks (graded, high-aspect-ratio cells): HMIS coarsening with ext+i
+# interpolation truncated to 4 entries and a strong threshold of 0.5 keeps the hierarchy's operator
+# complexity low where the defaults build ~10 levels (benchmarks/results.md, "3D linear solver").
+AMG_OPTIONS = {"pc_hypre_boomeramg_coarsen_type": "HMIS", "pc_hypre_boomeramg_interp_type": "ext+i",
+               "pc_hypre_boomeramg_P_max": 4, "pc_hypre_boomeramg_strong_threshold": 0.5}
+AMG_REUSE = 16.0       # one AMG hierarchy serves while θK + cM's c stays within this factor ...
+AMG_EXTRA = 1          # ... and CG needs at most this many iterations more than right after building it
+
 from cqdfem import compat
 from cqdfem.constants import ROOM_TEMPERATURE
 from cqdfem.errors import SolverError
@@ -181,7 +189,8 @@ class HeatSolver:
     """
 
     def __init__(self, stack_mesh, *, fixed_temperature=ROOM_TEMPERATURE, fixed=("bottom",), initial=None,
-                 convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1, mass="lumped"):
+                 convection=None, scheme="bdf2", solver="auto", rtol=1e-10, degree=1, mass="lumped",
+                 options=None, reuse_preconditioner=None):
         import ufl
         from dolfinx import fem
         from petsc4py import PETSc
@@ -243,8 +252,13 @@ class HeatSolver:
             self._loads.append((self._assemble_load(conv_load), STEP, None, "convection"))
         self._solvers = {}                    # (c, theta) -> (A, ksp); a small cache
         self._solver_kind = solver
-        self.factorisations = 0
+        self._options = dict(options or {})  # PETSc options (names without '-') for the linear solver
+        self._reuse = reuse_preconditioner   # None: AMG_REUSE for CG, never for LU
+        self._cg = None                       # CG: one KSP, its AMG kept while c stays within AMG_REUSE
+        self.factorisations = 0               # LU factorisations, or AMG hierarchies built
+        self.matrices = 0                     # distinct system matrices assembled
         self.solves = 0
+        self.iterations = 0                   # Krylov iterations, all solves (1 per LU solve)
 
         # vectors for derived quantities, assembled once
         self._m_store = self._assemble_load(self.rho_c * v * w * dx)
@@ -428,17 +442,79 @@ class HeatSolver:
 
     # -- solving -----------------------------------------------------------------------------------
 
+    def _kind(self):
+        kind = self._solver_kind
+        if kind == "auto":
+            kind = "cg" if self.sm.mesh.topology.dim == 3 else "lu"
+        if kind not in ("lu", "cg"):
+            raise ValueError(f"unknown linear solver {kind!r} (auto, lu, cg)")
+        return kind
+
     def _ksp(self, c, theta):
         from petsc4py import PETSc
 
         key = (float(f"{c:.12e}"), theta)
+        if self._kind() == "cg" and self._reuse is not False:
+            return self._cg_for(key, c)
         if key in self._solvers:
             return self._solvers[key][1]
         if len(self._solvers) >= 4:                       # keep the most recent few
             old = next(iter(self._solvers))
             A, ksp = self._solvers.pop(old)
-            ksp.destroy()
+            if ksp is not None:
+                ksp.destroy()
             A.destroy()
+        A = self._matrix(c, theta)
+        ksp = PETSc.KSP().create(self.comm)
+        ksp.setOperators(A)
+        self._configure(ksp)
+        ksp.setUp()
+        self.factorisations += 1
+        self._solvers[key] = (A, ksp)
+        return ksp
+
+    def _cg_for(self, key, c):
+        """CG with one BoomerAMG hierarchy kept across step sizes: the operators θK + cM of nearby c
+        differ little, so the hierarchy of one preconditions the others; it is rebuilt once c has
+        moved by more than AMG_REUSE (a factor) from where it was built, or CG has slowed down."""
+        from petsc4py import PETSc
+
+        if key not in self._solvers:
+            if len(self._solvers) >= 4:
+                A, _ = self._solvers.pop(next(iter(self._solvers)))
+                A.destroy()
+            self._solvers[key] = (self._matrix(*key), None)
+        A = self._solvers[key][0]
+        if self._cg is None:
+            ksp = PETSc.KSP().create(self.comm)
+            ksp.setOperators(A)
+            self._configure(ksp)
+            self._cg = [ksp, None, None, False]     # KSP, c it was built at, iterations then, stale
+        ksp, built_at, _, stale = self._cg
+        rebuild = built_at is None or stale or abs(math.log(c / built_at)) > math.log(AMG_REUSE)
+        ksp.getPC().setReusePreconditioner(not rebuild)
+        ksp.setOperators(A)
+        if rebuild:
+            ksp.setUp()
+            self._cg[1:] = [c, None, False]
+            self.factorisations += 1
+        return ksp
+
+    def _cg_solved(self, ksp):
+        """After a CG solve with a kept hierarchy: once it needs AMG_EXTRA more iterations than right
+        after it was built, the next solve rebuilds it (cheaper than iterating on)."""
+        if self._cg is None or ksp is not self._cg[0]:
+            return
+        its = ksp.getIterationNumber()
+        if self._cg[2] is None:
+            self._cg[2] = its
+        elif its > self._cg[2] + AMG_EXTRA:
+            self._cg[3] = True
+
+    def _matrix(self, c, theta):
+        from petsc4py import PETSc
+
+        self.matrices += 1
         if self.lumped:                            # A = θK + c·diag(m) + identity on bc rows
             A = self.K.copy()
             A.scale(theta)
@@ -450,29 +526,36 @@ class HeatSolver:
         else:
             self._c.value, self._theta.value = c, theta
             A = compat.assemble_matrix(self._a, self.bcs, diagonal=1.0)
-        ksp = PETSc.KSP().create(self.comm)
-        ksp.setOperators(A)
-        kind = self._solver_kind
-        if kind == "auto":
-            kind = "cg" if self.sm.mesh.topology.dim == 3 else "lu"
+        return A
+
+    def _configure(self, ksp):
+        """LU (MUMPS) or CG + BoomerAMG with the tuned options (AMG_OPTIONS), then the caller's PETSc
+        options under this solver's own prefix (so two solvers never share them)."""
+        from petsc4py import PETSc
+
+        kind = self._kind()
+        options = {}
         if kind == "lu":
             ksp.setType("preonly")
             ksp.getPC().setType("lu")
             ksp.getPC().setFactorSolverType("mumps")
-        elif kind == "cg":
+        else:
             ksp.setType("cg")
             ksp.getPC().setType("hypre")
             ksp.getPC().setHYPREType("boomeramg")
             ksp.setTolerances(rtol=self.rtol, atol=1e-30, max_it=500)
             ksp.setInitialGuessNonzero(True)
-        else:
-            raise ValueError(f"unknown linear solver {kind!r} (auto, lu, cg)")
+            options.update(AMG_OPTIONS if self.sm.mesh.topology.dim == 3 else {})
+        options.update(self._options)
         ksp.setErrorIfNotConverged(True)
+        prefix = f"cqdfem{id(self)}_"
+        ksp.setOptionsPrefix(prefix)
+        db = PETSc.Options()
+        for name, value in options.items():
+            db.setValue(prefix + name.lstrip("-"), str(value).lower() if isinstance(value, bool) else str(value))
         ksp.setFromOptions()
-        ksp.setUp()
-        self.factorisations += 1
-        self._solvers[key] = (A, ksp)
-        return ksp
+        for name in options:
+            db.delValue(prefix + name.lstrip("-"))
 
     def _solve(self, c, theta, t):
         from petsc4py import PETSc
@@ -486,6 +569,8 @@ class HeatSolver:
                               f"(KSP reason {reason}, {ksp.getIterationNumber()} iterations; PETSc error {e.ierr})") from None
         self.u.x.scatter_forward()
         self.solves += 1
+        self.iterations += ksp.getIterationNumber()
+        self._cg_solved(ksp)
 
     def _add_loads(self, b, t0, t1, weights):
         """b += Σ load · (weights[0]·f(t0) + weights[1]·f(t1)), one-sided at jumps."""
@@ -686,9 +771,13 @@ class HeatSolver:
 
     def free(self):
         for A, ksp in self._solvers.values():
-            ksp.destroy()
+            if ksp is not None:
+                ksp.destroy()
             A.destroy()
         self._solvers.clear()
+        if self._cg is not None:
+            self._cg[0].destroy()
+            self._cg = None
 
 
 class _FixedPlan:

@@ -201,3 +201,27 @@ refractive_index = 1.9
     assert g.layers[0].material.density == 3180          # inherited
     film = g.layers[1].material
     assert (film.name, film.refractive_index, film.conductivity) == ("my-film", 1.9, (0.24, 0.24))
+
+
+def test_scratch_of_a_killed_run_is_removed_by_the_next(tmp_path):
+    # a run killed while writing leaves .NAME-HOST-PID-*; the next run into NAME removes it when that
+    # process is gone, and leaves a live process's and another host's alone
+    import subprocess
+
+    from cqdfem import output
+    from cqdfem.workflows import Result
+
+    target = tmp_path / "out"
+    prefix = output._scratch_prefix(target).rsplit("-", 2)[0] + "-"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"{prefix}{dead.pid}-abc123"
+    live = tmp_path / f"{prefix}{__import__('os').getpid()}-def456"
+    other = tmp_path / ".out-otherhost-1-ghi789"
+    for d in (stale, live, other):
+        d.mkdir()
+        (d / "summary.json").write_text("{}")
+    Result(kind="mesh", title="t", summary={"a": 1}).write(target)
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (target / "summary.json").exists()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".out-") and p not in (live, other)] == []

@@ -64,6 +64,22 @@ def probes(value, key):
     return {name: probe_point(v, f"{key}.{name}") for name, v in value.items()}
 
 
+def petsc_options(value, key):
+    """PETSc options for the heat solver, e.g. {pc_hypre_boomeramg_coarsen_type = "HMIS"}: names as
+    PETSc's without the leading '-' and the solver's prefix; values strings, numbers or booleans."""
+    if not isinstance(value, dict):
+        raise InputError('expected a table of PETSc options, e.g. { ksp_type = "gmres" }', key)
+    out = []
+    for name, v in value.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+]{0,99}", name):
+            raise InputError(f"expected a PETSc option name (without the leading '-'), got {name!r}",
+                             f"{key}.{name}")
+        if not (isinstance(v, (str, bool, int, float)) and (not isinstance(v, str) or re.fullmatch(r"[\w.+-]{1,64}", v))):
+            raise InputError(f"expected a string, number or boolean value, got {v!r}", f"{key}.{name}")
+        out.append((name, v))
+    return tuple(out)
+
+
 # --- case files ----------------------------------------------------------------------------------
 
 CASE = {
@@ -96,6 +112,7 @@ CASE = {
                 "convection": quantity("W/m^2/K", nonnegative=True),
                 "output_times": list_of(TIME, maximum=10000), "probes": probes, "steady": boolean},
     "coupling": {"drive": choice("max", "mean"), "steady": boolean, "measured_lasing_duration": TIME},
+    "solver": {"rtol": number(1e-14, 0.1), "reuse_preconditioner": boolean, "options": petsc_options},
     "modes": {"wavelength": LENGTH, "polarizations": list_of(choice("TE", "TM"), nonempty=True),
               "count": integer(1, 100), "layer": string,
               "thicknesses": list_of(quantity("m", positive=True, maximum=1e-4), nonempty=True, maximum=10000),

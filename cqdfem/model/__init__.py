@@ -14,9 +14,9 @@ from cqdfem.model.build import create, from_table, law_from_settings, load, slug
 from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import laser_report
 from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
-                                   OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
-                                   ThresholdSettings)
+                                   OutputSettings, PumpSettings, SolverSettings, SweepSettings,
+                                   ThermalSettings, ThresholdSettings)
 
 __all__ = ["laser_report", "threshold", "create", "from_table", "law_from_settings", "load", "slug", "HeatSource", "Model", "CouplingSettings",
-           "FilmSettings", "KineticsSettings", "ModesSettings", "OutputSettings", "PumpSettings",
+           "FilmSettings", "KineticsSettings", "ModesSettings", "OutputSettings", "PumpSettings", "SolverSettings",
            "SweepSettings", "ThermalSettings", "ThresholdSettings"]

@@ -20,7 +20,7 @@ from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, film_a
                                 law_from_settings, probe_coordinates)
 from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
-                                   SweepSettings, ThermalSettings, ThresholdSettings)
+                                   SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
 
 MAX_STEPS = 1_000_000            # time steps a transient may take (end_time / max_step)
 THERMAL_KINDS = ("thermal", "coupled", "sweep")
@@ -140,6 +140,7 @@ class _Builder:
                   path=pathlib.Path(path) if path else None, pump=PumpSettings(**s["pump"]),
                   film=FilmSettings(**s["film"]), kinetics=KineticsSettings(**s["kinetics"]),
                   thermal=ThermalSettings(**s["thermal"]), coupling=CouplingSettings(**s["coupling"]),
+                  solver=SolverSettings(**s["solver"]),
                   output=OutputSettings(**s["output"]))
         self.check_film(m)
         if s["threshold"]:

@@ -7,8 +7,8 @@ import pathlib
 
 from cqdfem.geometry import Geometry
 from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
-                                   OutputSettings, PumpSettings, SweepSettings, ThermalSettings,
-                                   ThresholdSettings)
+                                   OutputSettings, PumpSettings, SolverSettings, SweepSettings,
+                                   ThermalSettings, ThresholdSettings)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Model:
     threshold: ThresholdSettings | None = None
     thermal: ThermalSettings = ThermalSettings()
     coupling: CouplingSettings = CouplingSettings()
+    solver: SolverSettings = SolverSettings()
     modes: ModesSettings | None = None
     sweep: SweepSettings | None = None
     output: OutputSettings = OutputSettings()
@@ -68,7 +69,8 @@ class Model:
         default filled in and every material property as used, so a result can be recomputed."""
         out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
                "geometry": self.geometry.resolved()}
-        for name in ("pump", "film", "threshold", "thermal", "coupling", "modes", "sweep", "kinetics", "output"):
+        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "sweep", "kinetics",
+                     "output"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = dataclasses.asdict(value)

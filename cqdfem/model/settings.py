@@ -123,6 +123,14 @@ class ThermalSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class SolverSettings:
+    """The heat solver's linear algebra (thermal.solver chooses LU or CG)."""
+    rtol: float = 1e-10                      # CG: relative tolerance of each step's solve
+    reuse_preconditioner: bool = True        # CG: one AMG hierarchy across nearby step sizes
+    options: tuple = ()                      # PETSc options passed through: ((name, value), ...)
+
+
+@dataclasses.dataclass(frozen=True)
 class CouplingSettings:
     drive: str = "max"                       # film temperature the threshold sees: max | mean
     steady: bool = True                      # also find the CW steady state

@@ -39,7 +39,7 @@ def coupled(model, comm, on_step=None):
     cols, ev = coupling.run_fem(solver, device, pump, times, drive=model.coupling.drive, on_step=on_step,
                                 on_output=fields.record if fields else None, outputs=th.outputs,
                                 shape=model.film_shape, resistance=resistance)
-    steps, matrices = len(times) - 1, solver.factorisations
+    steps, matrices, setups = len(times) - 1, solver.matrices, solver.factorisations
     solver.free()
     steady = None
     if model.coupling.steady:
@@ -64,7 +64,7 @@ def coupled(model, comm, on_step=None):
         "threshold_fit": model.fit.describe() if model.fit else None,
         "steady_state": steady,
         "drive": model.coupling.drive,
-        "solver": {"scheme": th.scheme, "steps": steps, "distinct_matrices": matrices,
+        "solver": {"scheme": th.scheme, "steps": steps, "distinct_matrices": matrices, "preconditioner_setups": setups,
                    "wall_time_s": wall, "ranks": comm.size},
         "mesh": sm.summary(),
         "versions": compat.versions(),

@@ -22,9 +22,10 @@ def heat_solver(sm, model):
     """A HeatSolver with the case's boundary conditions, initial state, scheme and linear solver."""
     from cqdfem import thermal
 
-    th = model.thermal
+    th, so = model.thermal, model.solver
     return thermal.HeatSolver(sm, fixed_temperature=th.ambient, fixed=th.fixed, initial=th.initial_temperature,
-                              convection=th.convection_bc, scheme=th.scheme, solver=th.solver)
+                              convection=th.convection_bc, scheme=th.scheme, solver=th.solver, rtol=so.rtol,
+                              options=dict(so.options), reuse_preconditioner=so.reuse_preconditioner)
 
 
 def temperature_fields(model, solver):
@@ -120,7 +121,8 @@ def thermal(model, comm, on_step=None):
         "solver": {"scheme": th.scheme, "linear_solver": th.solver,
                    "adaptive": th.adaptive, "rejected_steps": solver.rejected_steps,
                    "dofs": solver.V.dofmap.index_map.size_global, "steps": len(t) - 1,
-                   "distinct_matrices": solver.factorisations, "solves": solver.solves,
+                   "distinct_matrices": solver.matrices, "preconditioner_setups": solver.factorisations,
+                   "krylov_iterations": solver.iterations, "solves": solver.solves,
                    "wall_time_s": wall, "ranks": comm.size},
         "mesh": sm.summary(),
         "versions": compat.versions(),
