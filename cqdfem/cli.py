@@ -15,6 +15,7 @@ from cqdfem.console import say
 from cqdfem.errors import InputError, SolverError
 from cqdfem.inputs import files, readers
 from cqdfem.model.settings import KineticsSettings, ModesSettings, ThresholdSettings
+from cqdfem.model.parts import cost_estimate
 
 
 def load_any(path, overrides=()):
@@ -46,6 +47,10 @@ def cmd_check(args):
                      f" ({sum(i.source != 'case' for i in u.inputs)} from the library)")
         layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
+        est = cost_estimate(m) if m is not None else None
+        if est:
+            say(f"  estimate (3D, from the mesh plan; rates measured on the 3D flagship): up to ~{est['dofs']:.3g} dofs, "
+                f"~{est['memory_bytes'] / 2 ** 30:.2g} GiB, ~{est['seconds']:.3g} s for {est['steps']} steps on one rank")
         if m is not None:
             warnings = {w for x in [m] + [v for _, v in m.variants] for w in x.warnings}
         else:

@@ -223,3 +223,19 @@ def test_python_errors_are_input_errors():
         model.create("coupled", _stack(), **{**COUPLED, "pump": {"duration": "1 us"}})
     with pytest.raises(InputError, match="unknown table"):
         model.create("thermal", _stack(), pumps={})
+
+
+def test_check_estimates_a_3d_run_and_refuses_one_too_big(cli):
+    from cqdfem import mesh as meshlib
+    from cqdfem.model.parts import cost_estimate
+
+    m = model.load(ROOT / "cases" / "flagship-3d.toml")
+    est = cost_estimate(m)
+    dofs = meshlib.create(m.geometry).mesh.geometry.index_map().size_global
+    assert dofs <= est["dofs"] < 1.6 * dofs                 # an upper estimate, not a wild one
+    assert est["steps"] == 242 and est["memory_bytes"] > 150 * 2 ** 20
+    r = cli("check", "cases/flagship-3d.toml")
+    assert r.returncode == 0 and "estimate (3D" in r.stdout and "dofs" in r.stdout
+    r = cli("check", "cases/flagship-3d.toml", "--set", 'solver.max_memory="100 MB"')
+    assert r.returncode == 2 and "solver.max_memory" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert cost_estimate(model.load(ROOT / "cases" / "fig4b-film-heating.toml")) is None     # 1D: none

@@ -16,8 +16,8 @@ from cqdfem.geometry import Geometry, parse_geometry, with_materials
 from cqdfem.inputs import files, readers, schema
 from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
-from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, film_absorptance, laser_report,
-                                law_from_settings, probe_coordinates)
+from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
+                                laser_report, law_from_settings, probe_coordinates)
 from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
@@ -358,12 +358,27 @@ class _Builder:
         if th.first_step > th.end_time:
             raise InputError("expected a first step shorter than thermal.end_time", "thermal.first_step")
         probes = {name: probe_coordinates(spec, g, f"thermal.probes.{name}") for name, spec in th.probes.items()}
+        self.check_cost(dataclasses.replace(m, profile=profile))
         if heat is None and m.kind in ("coupled", "sweep"):
             heat = self.heat_model(m, f"a {m.kind} run")
         m = dataclasses.replace(m, profile=profile, source=source, heat=heat, probes=probes)
         if heat is not None and m.absorption is not None and not isinstance(m.film.absorptance, float):
             m = self.optical_sources(m)      # the pump's light, not a given heat: optics places it
         return m
+
+    def check_cost(self, m):
+        """A 3D model whose estimated memory exceeds solver.max_memory (default: this machine's) is
+        refused before anything is meshed."""
+        import os
+
+        est = cost_estimate(m)
+        if est is None:
+            return
+        limit = m.solver.max_memory or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if est["memory_bytes"] > limit:
+            raise InputError(f"a 3D model of ~{est['dofs']:.3g} dofs needs ~{est['memory_bytes'] / 2 ** 30:.3g} GiB, more "
+                             f"than the {limit / 2 ** 30:.3g} GiB allowed (solver.max_memory): coarsen the mesh "
+                             "(film_cells, spot_cells, growth, max_cell) or shrink the domain", "solver.max_memory")
 
     def pump_optics(self, m):
         """Where the stack absorbs the pump (transfer matrix), when every material has optical

@@ -111,3 +111,25 @@ def laser_report(g):
             "bragg_wavelength_m": lam, "n_eff": n, "tolerance_m": g.laser.tolerance,
             "consistent": problem is None, "how": "TE0 of the effective-medium slab (cqdfem.optics)"}
     return line, (f"{g.path or 'geometry'}: laser.wavelength: {problem}" if problem else None)
+
+
+# What a 3D heat run costs, measured on the 3D flagship at 10k-105k dofs with the tuned CG + AMG
+# (benchmarks/results.md, "3D linear solver"): the process without a model, per dof, and per dof and step.
+BASE_MEMORY = 165 * 2 ** 20          # bytes
+MEMORY_PER_DOF = 3.6e3               # bytes
+TIME_PER_DOF_STEP = 1.5e-6           # s, one rank
+
+
+def cost_estimate(m):
+    """{"dofs", "memory_bytes", "steps", "seconds"} of a 3D thermal, coupled or sweep model before it is
+    meshed (the dofs from the mesh plan's cell estimate, an upper one), or None."""
+    from cqdfem.thermal import time_grid
+
+    g, th = m.geometry, m.thermal
+    if g.mesh.dimension != 3 or th.end_time is None or m.profile is None:
+        return None
+    dofs = g.estimated_cells() / 6            # a prism's 3 tetrahedra per 2 triangles ≈ 6 cells a vertex
+    steps = len(time_grid(th.end_time, th.first_step, th.step_ratio, th.max_step,
+                          breakpoints=m.profile.breakpoints(), restarts=m.profile.jumps(), outputs=th.outputs)) - 1
+    return {"dofs": dofs, "memory_bytes": BASE_MEMORY + MEMORY_PER_DOF * dofs, "steps": steps,
+            "seconds": steps * dofs * TIME_PER_DOF_STEP}

@@ -128,6 +128,8 @@ class SolverSettings:
     rtol: float = 1e-10                      # CG: relative tolerance of each step's solve
     reuse_preconditioner: bool = True        # CG: one AMG hierarchy across nearby step sizes
     options: tuple = ()                      # PETSc options passed through: ((name, value), ...)
+    max_memory: float | None = None          # bytes a 3D run may need (estimated at check); None: this
+                                             # machine's physical memory
 
 
 @dataclasses.dataclass(frozen=True)
