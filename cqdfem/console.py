@@ -142,6 +142,9 @@ def files(outdir):
         say(f"  plots: {', '.join(plots)}")
     if fields:
         say(f"  ParaView (open with the 'Xdmf3 Reader T' reader): {', '.join(fields)}")
+    vtx = sorted(str(p) for p in outdir.rglob("*.bp"))
+    if vtx:
+        say(f"  ParaView (open with the 'ADIOS2 VTX Reader'): {', '.join(vtx)}")
 
 
 class Progress:

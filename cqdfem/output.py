@@ -364,10 +364,15 @@ def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     plt.close(fig)
 
 
-def write_fields(directory, fields):
-    """XDMF for ParaView (reader: Xdmf3ReaderT), collective: whatever fields a result holds write
-    themselves (temperature + materials, vector modes, a mesh)."""
-    if fields is not None:
+def write_fields(directory, fields, field_format="xdmf"):
+    """Fields for ParaView (XDMF: Xdmf3ReaderT; temperature snapshots also as ADIOS2 VTX .bp),
+    collective: whatever fields a result holds write themselves (temperature + materials, vector
+    modes, a mesh)."""
+    from cqdfem.workflows.result import TemperatureFields
+
+    if isinstance(fields, TemperatureFields):
+        fields.write_xdmf(directory, field_format)
+    elif fields is not None:
         fields.write_xdmf(directory)
 
 
@@ -466,7 +471,7 @@ def _write_into(result, directory, comm):
             path.mkdir()
         comm.barrier()
         _write_into(sub, path, comm)
-    write_fields(directory, result.fields)
+    write_fields(directory, result.fields, result.field_format)
     if comm.rank != 0:
         return
     write_json(directory / "summary.json", result.summary)

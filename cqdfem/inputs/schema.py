@@ -125,7 +125,8 @@ CASE = {
     "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},
-    "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean},
+    "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean,
+               "field_format": choice("xdmf", "vtx", "both")},
 }
 KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
 TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,

@@ -177,6 +177,7 @@ class SweepSettings:
 @dataclasses.dataclass(frozen=True)
 class OutputSettings:
     directory: str | None = None             # None: results/<case file stem>
-    fields: bool = True                      # XDMF fields for ParaView
+    fields: bool = True                      # fields for ParaView
+    field_format: str = "xdmf"               # temperature snapshots: xdmf | vtx (ADIOS2 .bp) | both
     plots: bool = True                       # PNG plots
     log_time: bool = False                   # plots against log time

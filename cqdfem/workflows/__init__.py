@@ -53,6 +53,7 @@ def _one(model, comm, on_step):
         runner = sampled.sampled
     result = runner(model, comm, on_step)
     result.plots, result.log_time = model.output.plots, model.output.log_time
+    result.field_format = model.output.field_format
     return result
 
 

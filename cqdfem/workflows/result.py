@@ -18,14 +18,23 @@ class TemperatureFields:
         f.name = solver.temperature.name
         self.snapshots.append((t, f))
 
-    def write_xdmf(self, directory):
-        """temperature.xdmf (the snapshots) and materials.xdmf (region tags, ρc, k); collective."""
-        from dolfinx.io import XDMFFile
+    def write_xdmf(self, directory, field_format="xdmf"):
+        """temperature.xdmf and/or temperature.bp (ADIOS2 VTX: ParaView's ADIOS2VTXReader; large
+        fields, parallel I/O) with the snapshots, and materials.xdmf (region tags, ρc, k); collective."""
+        from dolfinx.io import VTXWriter, XDMFFile
 
-        with XDMFFile(self.mesh.comm, str(directory / "temperature.xdmf"), "w") as f:
-            f.write_mesh(self.mesh)
-            for t, u in self.snapshots:
-                f.write_function(u, t)
+        if field_format in ("xdmf", "both"):
+            with XDMFFile(self.mesh.comm, str(directory / "temperature.xdmf"), "w") as f:
+                f.write_mesh(self.mesh)
+                for t, u in self.snapshots:
+                    f.write_function(u, t)
+        if field_format in ("vtx", "both") and self.snapshots:
+            out = self.snapshots[0][1].copy()        # one function, rewritten per snapshot
+            out.name = self.snapshots[0][1].name
+            with VTXWriter(self.mesh.comm, str(directory / "temperature.bp"), [out], engine="BP4") as f:
+                for t, u in self.snapshots:
+                    out.x.array[:] = u.x.array
+                    f.write(t)
         with XDMFFile(self.mesh.comm, str(directory / "materials.xdmf"), "w") as f:
             f.write_mesh(self.mesh)
             f.write_meshtags(self.cell_tags, self.mesh.geometry)
@@ -66,6 +75,7 @@ class Result:
     variants: tuple = ()                      # ((label, Result), ...)
     label: str | None = None
     plots: bool = True                        # the case's output.plots
+    field_format: str = "xdmf"                # the case's output.field_format (temperature snapshots)
     log_time: bool = False                    # the case's output.log_time
 
     def write(self, directory, comm=None):
