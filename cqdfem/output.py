@@ -368,12 +368,8 @@ def write_fields(directory, fields, field_format="xdmf"):
     """Fields for ParaView (XDMF: Xdmf3ReaderT; temperature snapshots also as ADIOS2 VTX .bp),
     collective: whatever fields a result holds write themselves (temperature + materials, vector
     modes, a mesh)."""
-    from cqdfem.workflows.result import TemperatureFields
-
-    if isinstance(fields, TemperatureFields):
+    if fields is not None:
         fields.write_xdmf(directory, field_format)
-    elif fields is not None:
-        fields.write_xdmf(directory)
 
 
 # --- a result, whole ---------------------------------------------------------------------------

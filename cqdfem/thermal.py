@@ -454,37 +454,30 @@ class HeatSolver:
         from petsc4py import PETSc
 
         key = (float(f"{c:.12e}"), theta)
-        if self._kind() == "cg" and self._reuse is not False:
-            return self._cg_for(key, c)
-        if key in self._solvers:
-            return self._solvers[key][1]
-        if len(self._solvers) >= 4:                       # keep the most recent few
-            old = next(iter(self._solvers))
-            A, ksp = self._solvers.pop(old)
-            if ksp is not None:
-                ksp.destroy()
-            A.destroy()
-        A = self._matrix(c, theta)
-        ksp = PETSc.KSP().create(self.comm)
-        ksp.setOperators(A)
-        self._configure(ksp)
-        ksp.setUp()
-        self.factorisations += 1
-        self._solvers[key] = (A, ksp)
-        return ksp
+        shared = self._kind() == "cg" and self._reuse is not False
+        if key not in self._solvers:
+            if len(self._solvers) >= 4:                   # keep the most recent few
+                A, ksp = self._solvers.pop(next(iter(self._solvers)))
+                if ksp is not None:
+                    ksp.destroy()
+                A.destroy()
+            A, ksp = self._matrix(c, theta), None
+            if not shared:                                # a solver of its own: LU, or CG without reuse
+                ksp = PETSc.KSP().create(self.comm)
+                ksp.setOperators(A)
+                self._configure(ksp)
+                ksp.setUp()
+                self.factorisations += 1
+            self._solvers[key] = (A, ksp)
+        A, ksp = self._solvers[key]
+        return self._cg_for(A, c) if shared else ksp
 
-    def _cg_for(self, key, c):
+    def _cg_for(self, A, c):
         """CG with one BoomerAMG hierarchy kept across step sizes: the operators θK + cM of nearby c
         differ little, so the hierarchy of one preconditions the others; it is rebuilt once c has
         moved by more than AMG_REUSE (a factor) from where it was built, or CG has slowed down."""
         from petsc4py import PETSc
 
-        if key not in self._solvers:
-            if len(self._solvers) >= 4:
-                A, _ = self._solvers.pop(next(iter(self._solvers)))
-                A.destroy()
-            self._solvers[key] = (self._matrix(*key), None)
-        A = self._solvers[key][0]
         if self._cg is None:
             ksp = PETSc.KSP().create(self.comm)
             ksp.setOperators(A)

@@ -18,6 +18,7 @@ from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
                                 laser_report, law_from_settings, probe_coordinates)
+from cqdfem.model.uncertain import resolve as resolve_uncertainty
 from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
@@ -159,11 +160,9 @@ class _Builder:
         if m.modes is not None:
             self.check_modes(m)
         if "uncertainty" in data and not self.sampling:
-            from cqdfem.model import uncertain
-
-            sample_data = {k: v for k, v in data.items() if k not in ("uncertainty", "variants")}
             sets = tuple(f"geometry.{g}" for g in geometry_sets)
-            m = dataclasses.replace(m, uncertainty=uncertain.resolve(data, sets, m, sampler(sample_data, path, self.library)))
+            m = dataclasses.replace(m, uncertainty=resolve_uncertainty(
+                data, sets, m, lambda table: sampler(table, path, self.library)))
         return self.laser(m)
 
     def laser(self, m):

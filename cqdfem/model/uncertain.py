@@ -97,10 +97,11 @@ class UncertaintySettings:
                 "inputs": [i.describe() for i in self.inputs]}
 
 
-def resolve(data, geometry_sets, model, build):
+def resolve(data, geometry_sets, model, sampler):
     """The :class:`UncertaintySettings` of ``data["uncertainty"]`` for the built ``model``; every
     input is located, its distribution parsed, and the case rebuilt at each input's extremes
-    (``build(overrides) -> Model``): what a sample could be, check has built."""
+    (``sampler(table)`` gives ``overrides -> Model`` for the case's table without [uncertainty]):
+    what a sample could be, check has built."""
     table = data["uncertainty"]
     if not isinstance(table, dict):
         raise InputError('expected a table of key paths and distributions, e.g. "film.plqy" = "uniform(0.10, 0.20)"',
@@ -140,7 +141,7 @@ def resolve(data, geometry_sets, model, build):
     settings = UncertaintySettings(inputs=tuple(inputs.values()), table=sample_data,
                                    geometry_sets=tuple(geometry_sets),
                                    **{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
-    check_extremes(settings, build, model)
+    check_extremes(settings, sampler(sample_data), model)
     return settings
 
 

@@ -47,8 +47,9 @@ class ModeFields:
     """Vector mode fields: [(file suffix, Section, [VectorMode])]."""
     sets: list
 
-    def write_xdmf(self, directory):
-        """modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve): E_t, E_z, |E|²; collective."""
+    def write_xdmf(self, directory, field_format="xdmf"):
+        """modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve): E_t, E_z, |E|²; collective
+        (field_format concerns temperature snapshots only)."""
         from cqdfem import vectormodes
 
         for suffix, section, modes in self.sets:
@@ -60,7 +61,8 @@ class MeshFields:
     """A mesh kind's result: the stack mesh (cqdfem.mesh.StackMesh)."""
     mesh: object
 
-    def write_xdmf(self, directory):
+    def write_xdmf(self, directory, field_format="xdmf"):
+        """mesh.xdmf (field_format concerns temperature snapshots only)."""
         self.mesh.write(directory / "mesh.xdmf")
 
 

@@ -85,7 +85,7 @@ def sampled(model, comm, on_step=None):
     # the nominal case, the time grid's error and the response fit's error (same on every rank)
     nominal, grid_error = _nominal(model, t, responses)
     validation = responses.validate(lambda idx: [_record(make(rows[i]), model.kind) for i in idx],
-                                    lambda recs, R, R_ss: _propagate(model, recs, t, R, R_ss)[0], outputs)
+                                    lambda recs, R, R_ss: _propagate(model, recs, t, R, R_ss)[0])
     n = u.samples
     summary = _summary(model, u, outputs, rows, n, d, nominal, grid_error, validation, responses,
                        {"sample_builds_s": t_build, "fem_responses_s": t_fem, "samples_s": t_samples,
@@ -263,7 +263,7 @@ class Responses:
         y = np.exp(self._features(self.z[idx]) @ self.coef)
         return np.column_stack([np.zeros(len(idx)), y[:, :-1]]), y[:, -1]
 
-    def validate(self, records, propagate, outputs):
+    def validate(self, records, propagate):
         """The fit against FEM on the validation samples: R, R_ss and every output."""
         if not len(self.varying):
             return {"method": self.method, "exact": True, "resistance_K_per_W_m3": self.R_ss}
@@ -354,20 +354,20 @@ def _summary(model, u, outputs, rows, n, d, nominal, grid_error, validation, res
         out["measured_within_band"] = bool(lo <= measured <= hi)
     if u.indices:
         out["sobol"], out["sobol_convergence"] = _indices(outputs, n, d, u)
+    def width(k):                      # of the output's band (P_lo to P_hi), 0 where unknown
+        s = stats.get(k, {})
+        return s.get(f"p{100 * max(u.probabilities):g}", 0) - s.get(f"p{100 * min(u.probabilities):g}", 0)
+
     warnings = []
     for k, e in (validation.get("outputs") or {}).items():
-        s = stats.get(k, {})
-        width = s.get(f"p{100 * max(u.probabilities):g}", 0) - s.get(f"p{100 * min(u.probabilities):g}", 0)
-        if e["max_abs_error"] is not None and width > 0:
-            e["over_band_width"] = e["max_abs_error"] / width
+        if e["max_abs_error"] is not None and width(k) > 0:
+            e["over_band_width"] = e["max_abs_error"] / width(k)
             if e["over_band_width"] > 0.1:
                 warnings.append(f"the response fit's error in {k} ({e['max_abs_error']:.3g}) is "
                                 f"{100 * e['over_band_width']:.0f} % of its band: raise uncertainty.fem_responses")
     if grid_error:
         for k, e in grid_error["abs_error"].items():
-            s = stats.get(k, {})
-            width = s.get(f"p{100 * max(u.probabilities):g}", 0) - s.get(f"p{100 * min(u.probabilities):g}", 0)
-            if width > 0 and e > 0.1 * width:
+            if width(k) > 0 and e > 0.1 * width(k):
                 warnings.append(f"the uniform grid's error in {k} ({e:.3g}) is over 10 % of its band: raise "
                                 "uncertainty.time_steps")
     return {"case": model.resolved(), "uq": out, "timing": timing, "warnings": list(model.warnings) + warnings,
@@ -489,7 +489,7 @@ def _sweep(model, comm, u, build, wall0):
                                ("cw_steady_temperature_K", T_k[i]), ("cw_lasing", table["cw_lasing"][i, k])):
                     long[key].append(v)
     validation = responses.validate(lambda idx: [_record(make(A[i]), "sweep") for i in idx],
-                                    lambda recs, R, R_ss: _sweep_check(model, recs, t, R, R_ss, points), None)
+                                    lambda recs, R, R_ss: _sweep_check(model, recs, t, R, R_ss, points))
     summary = {"case": model.resolved(), "points": len(rows), "rows": rows,
                "uq": {"samples": n, "seed": u.seed, "evaluations": n * len(points) * len(durations),
                       "inputs": [i.describe() for i in u.inputs], "outputs": {}, "thermal_response": validation,
