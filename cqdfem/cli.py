@@ -289,6 +289,30 @@ def cmd_modes(args):
     return 0
 
 
+def cmd_bands(args):
+    from cqdfem import model as model_, output
+    from cqdfem.workflows import bands
+
+    _, geometry = load_any(args.geometry, args.set)
+    table = {"polarizations": args.polarization or ["TE"], "lattice": args.lattice}
+    if args.near:
+        table["near"] = _quantity(args.near, "m", "--near")
+    if args.cells:
+        table["cells"] = args.cells
+    m = model_.create("bands", geometry, bands=table, output={"fields": bool(args.fields), "plots": False})
+    result = bands.bands(m, None)
+    if args.fields:
+        result.fields.sets[0][1].write_fields(pathlib.Path(args.fields))
+    s = result.summary
+    if args.json:
+        keep = ("band_edges_m", "coupling_coefficient_per_m", "bragg_wavelength_m", "modes", "polarizations",
+                "grating", "laser_line", "assumptions")
+        say(json.dumps(output.jsonable({k: s[k] for k in keep if k in s}), indent=2))
+    else:
+        console.bands_table(s["polarizations"], s.get("laser_line"))
+    return 0
+
+
 def cmd_info(args):
     from cqdfem import compat
 
@@ -341,6 +365,17 @@ def parser():
     md.add_argument("--json", action="store_true")
     md.add_argument("--set", **sets)
     md.set_defaults(func=cmd_modes)
+    bd = sub.add_parser("bands", help="band edges and coupling kappa of a geometry's DFB grating (Bloch unit cell)")
+    bd.add_argument("geometry")
+    bd.add_argument("--near", help="where to look, e.g. 643nm (default: the geometry's [laser] line)")
+    bd.add_argument("--polarization", action="append", choices=("TE", "TM"), default=None)
+    bd.add_argument("--lattice", choices=("square", "lines"), default="square",
+                    help="square: the pillars (averaged along y); lines: a 1D grating of bars")
+    bd.add_argument("--cells", type=int, help="cells along one period (default 24)")
+    bd.add_argument("--fields", help="write the first polarization's band-edge fields to this .xdmf (ParaView)")
+    bd.add_argument("--json", action="store_true")
+    bd.add_argument("--set", **sets)
+    bd.set_defaults(func=cmd_bands)
     g = sub.add_parser("gain", help="ensemble gain threshold <N>_th from degeneracies and doping")
     g.add_argument("--ge", type=int, default=2, help="electron degeneracy (2 for CdSe 1S)")
     g.add_argument("--gh", type=int, default=4, help="hole degeneracy (4 for CdSe 1S)")

@@ -44,6 +44,25 @@ def modes_table(modes, messages, wavelength):
         say(f"  {msg}")
 
 
+def bands_table(per, laser=None):
+    """The band edges and κ per polarization, and the lasing edge against the stated line."""
+    for pol, b in per.items():
+        say(f"{pol} band edges (order {b['order']}, period {b['period_m'] * 1e9:.4g} nm, {b['dofs']} dofs, "
+            f"{b['seconds']:.1f} s):")
+        for m in b["modes"]:
+            say(f"  {m['wavelength_m'] * 1e9:10.4f} nm  {m['parity']:<13} "
+                f"{'radiates (zeroth harmonic)' if m['radiating'] else 'non-radiating'}")
+        cwt = b["coupling_coefficient_cwt_per_m"]
+        say(f"  splitting {b['splitting_m'] * 1e9:.4f} nm, kappa {b['coupling_coefficient_per_m'] / 100:.2f} /cm"
+            + (f" (first-order coupled-wave theory {cwt / 100:.2f} /cm)" if cwt else "")
+            + f"; effective-medium Bragg line {b['bragg_wavelength_m'] * 1e9:.4f} nm (n_eff {b['bragg_n_eff']:.5f}, "
+            f"n_g {b['group_index']:.4f})")
+    if laser:
+        say(f"lasing edge {laser['lasing_edge_m'] * 1e9:.3f} nm vs stated {laser['stated_m'] * 1e9:.3f} nm: "
+            f"{laser['offset_m'] * 1e9:+.3f} nm ({'within' if laser['consistent'] else 'outside'} "
+            f"{laser['tolerance_m'] * 1e9:g} nm)")
+
+
 def warn(text):
     if rank() == 0:
         print(f"warning: {text}", file=sys.stderr, flush=True)
@@ -106,6 +125,8 @@ def report(result, model=None):
         tm = s["timing"]
         say(f"{prefix}{s['points']} points in {tm['sweep_s']:.2f} s ({tm['per_point_ms']:.1f} ms each) after a "
             f"{tm['fem_response_s']:.1f} s FEM response; CW lasing at {sum(r['cw_lasing'] for r in s['rows'])} of them")
+    elif result.kind == "bands":
+        bands_table(s["polarizations"], s.get("laser_line"))
     elif result.kind == "modes":
         modes_table(s["modes"], s["messages"], s["wavelength_m"])
         if "minimum_thickness_for_ase_m" in s:

@@ -342,6 +342,36 @@ def plot_sobol(path, result, title=""):
     _save(plt, fig, ax, path, title, 60)
 
 
+def plot_band_edges(path, profiles, summary, title=""):
+    """The two band-edge fields over one period of the grating and its neighbours (layer lines)."""
+    import numpy as np
+
+    plt, fig, axes = _figure(1, 2, size=(10, 4.2))
+    x, z = np.asarray(profiles["x_m"]) * 1e9, np.asarray(profiles["z_m"]) * 1e9
+    keys = [k for k in profiles if k not in ("x_m", "z_m")]
+    layers = summary["case"]["geometry"]["layers"]
+    z0 = layers[1]["z0_m"] if len(layers) > 1 else 0.0
+    g = summary["grating"]
+    for ax, key in zip(np.atleast_1d(axes), keys):
+        v = np.asarray(profiles[key])
+        lim = max(abs(v).max(), 1e-30)
+        im = ax.tricontourf(x, z, v, levels=np.linspace(-lim, lim, 41), cmap="RdBu_r")
+        for l in layers[1:]:
+            ax.axhline((l["z0_m"] - z0) * 1e9, color="k", lw=0.5)
+        ax.axhline((layers[-1]["z0_m"] + layers[-1]["thickness_m"] - z0) * 1e9, color="k", lw=0.5)
+        for s_ in (-1, 1):
+            ax.axvline((g["period_m"] / 2 + s_ * g["diameter_m"] / 2) * 1e9, color="k", lw=0.5, ls="--")
+        parity, lam = key.split("_")
+        ax.set_title(f"{lam[:-2]} nm, {parity}", fontsize=9)
+        ax.set_xlabel("x (nm)")
+        ax.set_ylabel("z (nm, 0 on the substrate)")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib
@@ -495,6 +525,7 @@ def plot_names(result):
     if "uq" in result.summary and result.kind != "sweep":
         return ["uq_band.png", "uq_histogram.png"] + (["uq_sobol.png"] if result.summary["uq"].get("sobol") else [])
     return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
+            "bands": ["bands.png"],
             "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))
                       if key in result.summary]}.get(result.kind, [])
 
@@ -524,6 +555,9 @@ def plot(result, path=None):
                                          for lab, r in subs if r.series], title=title, log_time=result.log_time)
         return path
     s, c = result.summary, result.series
+    if name == "bands.png":
+        plot_band_edges(path, result.tables["band_profiles.csv"], s, title=title)
+        return path
     if name.startswith("uq_"):
         {"uq_band.png": plot_band, "uq_histogram.png": plot_histogram, "uq_sobol.png": plot_sobol}[name](
             path, result, title=title)

@@ -122,13 +122,16 @@ CASE = {
               "loss": quantity("1/m", nonnegative=True), "period": LENGTH, "order": integer(1, 100),
               "target_wavelength": LENGTH, "fill_with": string, "temperature": TEMPERATURE, "solver": choice("slab", "vector"),
               "ridge_width": LENGTH, "symmetry": choice("pec", "pmc", "none")},
+    "bands": {"near": LENGTH, "polarizations": list_of(choice("TE", "TM"), nonempty=True),
+              "lattice": choice("square", "lines"), "cells": integer(4, 1000), "cells_per_layer": integer(2, 200),
+              "degree": integer(1, 4)},
     "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean,
                "field_format": choice("xdmf", "vtx", "both")},
 }
-KINDS = ("mesh", "thermal", "modes", "coupled", "sweep")
+KINDS = ("mesh", "thermal", "modes", "bands", "coupled", "sweep")
 TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,
        "variants": raw, "uncertainty": table, **{name: table for name in CASE}}
 VARIANT = {"label": string, "set": list_of(string)}

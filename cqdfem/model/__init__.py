@@ -13,10 +13,10 @@ From Python, without a file::
 from cqdfem.model.build import create, from_table, law_from_settings, load, slug, threshold
 from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import laser_report
-from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
+from cqdfem.model.settings import (BandsSettings, CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
                                    OutputSettings, PumpSettings, SolverSettings, SweepSettings,
                                    ThermalSettings, ThresholdSettings)
 
 __all__ = ["laser_report", "threshold", "create", "from_table", "law_from_settings", "load", "slug", "HeatSource", "Model", "CouplingSettings",
-           "FilmSettings", "KineticsSettings", "ModesSettings", "OutputSettings", "PumpSettings", "SolverSettings",
+           "BandsSettings", "FilmSettings", "KineticsSettings", "ModesSettings", "OutputSettings", "PumpSettings", "SolverSettings",
            "SweepSettings", "ThermalSettings", "ThresholdSettings"]

@@ -19,7 +19,7 @@ from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
                                 laser_report, law_from_settings, probe_coordinates)
 from cqdfem.model.uncertain import resolve as resolve_uncertainty
-from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, CouplingSettings, FilmSettings,
+from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
 
@@ -148,6 +148,9 @@ class _Builder:
             m = self.threshold(m, s["threshold"])
         if s["modes"] or kind == "modes":
             m = dataclasses.replace(m, modes=ModesSettings(**s["modes"]))
+        if s["bands"] or kind == "bands":
+            m = dataclasses.replace(m, bands=BandsSettings(**s["bands"]))
+            self.check_bands(m)
         if kind == "sweep":
             for k in ("thresholds", "pump_ratios"):
                 if k not in s["sweep"]:
@@ -425,6 +428,17 @@ class _Builder:
         return m
 
     # -- optics ----------------------------------------------------------------------------------------
+
+    def check_bands(self, m):
+        from cqdfem import bands, optics
+
+        if m.kind != "bands":
+            raise InputError('applies to kind = "bands" only', "bands")
+        try:
+            grating = bands.Grating.from_geometry(m.geometry)
+            grating.effective_slab(optics.Slab.from_geometry(m.geometry))
+        except ValueError as e:
+            raise InputError(f"a bands case needs a grating: {e}", "layers", m.geometry.path) from None
 
     def check_modes(self, m):
         from cqdfem import optics

@@ -6,7 +6,7 @@ import math
 import pathlib
 
 from cqdfem.geometry import Geometry
-from cqdfem.model.settings import (CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
+from cqdfem.model.settings import (BandsSettings, CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
                                    OutputSettings, PumpSettings, SolverSettings, SweepSettings,
                                    ThermalSettings, ThresholdSettings)
 
@@ -20,7 +20,7 @@ class HeatSource:
 
 @dataclasses.dataclass(frozen=True)
 class Model:
-    kind: str                                # mesh | thermal | coupled | sweep | modes
+    kind: str                                # mesh | thermal | coupled | sweep | modes | bands
     geometry: Geometry
     title: str = "case"
     path: pathlib.Path | None = None
@@ -32,6 +32,7 @@ class Model:
     coupling: CouplingSettings = CouplingSettings()
     solver: SolverSettings = SolverSettings()
     modes: ModesSettings | None = None
+    bands: BandsSettings | None = None
     sweep: SweepSettings | None = None
     output: OutputSettings = OutputSettings()
     # built physics objects (None where the kind does not need them)
@@ -69,7 +70,7 @@ class Model:
         default filled in and every material property as used, so a result can be recomputed."""
         out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
                "geometry": self.geometry.resolved()}
-        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "sweep", "kinetics",
+        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "sweep", "kinetics",
                      "output"):
             value = getattr(self, name)
             if value is not None:

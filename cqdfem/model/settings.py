@@ -168,6 +168,17 @@ class ModesSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class BandsSettings:
+    """The grating's Bloch unit cell (cqdfem.bands); order and period come from the geometry."""
+    near: float | None = None                # m: where to look (default: the geometry's [laser] line)
+    polarizations: tuple = ("TE",)
+    lattice: str = "square"                  # square: cylinders, averaged along y | lines: bars
+    cells: int = 24                          # cells along one period (error ~1.5e-6 in λ, shipped DFB)
+    cells_per_layer: int = 8
+    degree: int = 2
+
+
+@dataclasses.dataclass(frozen=True)
 class SweepSettings:
     thresholds: tuple                        # P_th(T_ref) values, W/m²
     pump_ratios: tuple                       # pump / threshold

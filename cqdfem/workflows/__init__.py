@@ -7,7 +7,7 @@ print or write files (see :mod:`cqdfem.output` and :mod:`cqdfem.console`).
 """
 
 from cqdfem import compat
-from cqdfem.workflows.result import MeshFields, ModeFields, Result, TemperatureFields
+from cqdfem.workflows.result import BandFields, MeshFields, ModeFields, Result, TemperatureFields
 
 
 
@@ -45,10 +45,10 @@ def _labelled(on_step, label):
 
 
 def _one(model, comm, on_step):
-    from cqdfem.workflows import coupled, modes, sampled, thermal
+    from cqdfem.workflows import bands, coupled, modes, sampled, thermal
 
     runner = {"mesh": thermal.mesh, "thermal": thermal.thermal, "coupled": coupled.coupled,
-              "sweep": coupled.sweep, "modes": modes.modes}[model.kind]
+              "sweep": coupled.sweep, "modes": modes.modes, "bands": bands.bands}[model.kind]
     if model.uncertainty is not None:        # the [uncertainty] table makes the case a sampled run
         runner = sampled.sampled
     result = runner(model, comm, on_step)
@@ -57,4 +57,4 @@ def _one(model, comm, on_step):
     return result
 
 
-__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "MeshFields"]
+__all__ = ["run", "Result", "TemperatureFields", "ModeFields", "MeshFields", "BandFields"]

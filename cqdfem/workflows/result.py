@@ -57,6 +57,17 @@ class ModeFields:
 
 
 @dataclasses.dataclass
+class BandFields:
+    """Band-edge fields of the grating's unit cell: [(file suffix, cqdfem.bands.Bands)]."""
+    sets: list
+
+    def write_xdmf(self, directory, field_format="xdmf"):
+        """bands.xdmf (bands-TM.xdmf for TM): the two band-edge fields on the cell; collective."""
+        for suffix, b in self.sets:
+            b.write_fields(directory / f"bands{suffix}.xdmf")
+
+
+@dataclasses.dataclass
 class MeshFields:
     """A mesh kind's result: the stack mesh (cqdfem.mesh.StackMesh)."""
     mesh: object
@@ -73,7 +84,7 @@ class Result:
     summary: dict                             # JSON-ready: SI values, names ending in the unit
     series: dict = dataclasses.field(default_factory=dict)    # timeseries.csv: column -> array
     tables: dict = dataclasses.field(default_factory=dict)    # other CSVs: file name -> {column: array}
-    fields: object = None                     # TemperatureFields | ModeFields | MeshFields | None
+    fields: object = None                     # TemperatureFields | ModeFields | BandFields | MeshFields | None
     variants: tuple = ()                      # ((label, Result), ...)
     label: str | None = None
     plots: bool = True                        # the case's output.plots
