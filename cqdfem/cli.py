@@ -299,6 +299,7 @@ def cmd_bands(args):
         table["near"] = _quantity(args.near, "m", "--near")
     if args.cells:
         table["cells"] = args.cells
+    table["conductivity"] = args.conductivity
     m = model_.create("bands", geometry, bands=table, output={"fields": bool(args.fields), "plots": False})
     result = bands.bands(m, None)
     if args.fields:
@@ -306,10 +307,10 @@ def cmd_bands(args):
     s = result.summary
     if args.json:
         keep = ("band_edges_m", "coupling_coefficient_per_m", "bragg_wavelength_m", "modes", "polarizations",
-                "grating", "laser_line", "assumptions")
+                "grating", "laser_line", "assumptions", "pillar_layer_conductivity")
         say(json.dumps(output.jsonable({k: s[k] for k in keep if k in s}), indent=2))
     else:
-        console.bands_table(s["polarizations"], s.get("laser_line"))
+        console.bands_table(s["polarizations"], s.get("laser_line"), s.get("pillar_layer_conductivity"))
     return 0
 
 
@@ -373,6 +374,8 @@ def parser():
                     help="square: the pillars (averaged along y); lines: a 1D grating of bars")
     bd.add_argument("--cells", type=int, help="cells along one period (default 24)")
     bd.add_argument("--fields", help="write the first polarization's band-edge fields to this .xdmf (ParaView)")
+    bd.add_argument("--conductivity", action="store_true",
+                    help="also the pillar layer's conductivity: resolved 3D unit cell vs the effective medium")
     bd.add_argument("--json", action="store_true")
     bd.add_argument("--set", **sets)
     bd.set_defaults(func=cmd_bands)

@@ -44,7 +44,7 @@ def modes_table(modes, messages, wavelength):
         say(f"  {msg}")
 
 
-def bands_table(per, laser=None):
+def bands_table(per, laser=None, heat=None):
     """The band edges and κ per polarization, and the lasing edge against the stated line."""
     for pol, b in per.items():
         say(f"{pol} band edges (order {b['order']}, period {b['period_m'] * 1e9:.4g} nm, {b['dofs']} dofs, "
@@ -57,6 +57,12 @@ def bands_table(per, laser=None):
             + (f" (first-order coupled-wave theory {cwt / 100:.2f} /cm)" if cwt else "")
             + f"; effective-medium Bragg line {b['bragg_wavelength_m'] * 1e9:.4f} nm (n_eff {b['bragg_n_eff']:.5f}, "
             f"n_g {b['group_index']:.4f})")
+    if heat:
+        em, res, d = heat["effective_medium"], heat["resolved"], heat["difference"]
+        say(f"{heat['layer']} conductivity, effective medium vs resolved 3D cell: in-plane "
+            f"{em['in_plane_W_mK']:.4g} vs {res['in_plane_W_mK']:.4g} W/m/K ({d['in_plane']:+.1%}; Rayleigh "
+            f"{heat['rayleigh_in_plane_W_mK']:.4g}), cross-plane {em['cross_plane_W_mK']:.4g} vs "
+            f"{res['cross_plane_W_mK']:.4g} W/m/K ({d['cross_plane']:+.1%})" + (f" [{heat['note']}]" if "note" in heat else ""))
     if laser:
         say(f"lasing edge {laser['lasing_edge_m'] * 1e9:.3f} nm vs stated {laser['stated_m'] * 1e9:.3f} nm: "
             f"{laser['offset_m'] * 1e9:+.3f} nm ({'within' if laser['consistent'] else 'outside'} "
@@ -126,7 +132,7 @@ def report(result, model=None):
         say(f"{prefix}{s['points']} points in {tm['sweep_s']:.2f} s ({tm['per_point_ms']:.1f} ms each) after a "
             f"{tm['fem_response_s']:.1f} s FEM response; CW lasing at {sum(r['cw_lasing'] for r in s['rows'])} of them")
     elif result.kind == "bands":
-        bands_table(s["polarizations"], s.get("laser_line"))
+        bands_table(s["polarizations"], s.get("laser_line"), s.get("pillar_layer_conductivity"))
     elif result.kind == "modes":
         modes_table(s["modes"], s["messages"], s["wavelength_m"])
         if "minimum_thickness_for_ase_m" in s:

@@ -124,7 +124,7 @@ CASE = {
               "ridge_width": LENGTH, "symmetry": choice("pec", "pmc", "none")},
     "bands": {"near": LENGTH, "polarizations": list_of(choice("TE", "TM"), nonempty=True),
               "lattice": choice("square", "lines"), "cells": integer(4, 1000), "cells_per_layer": integer(2, 200),
-              "degree": integer(1, 4)},
+              "degree": integer(1, 4), "conductivity": boolean},
     "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},

@@ -176,6 +176,7 @@ class BandsSettings:
     cells: int = 24                          # cells along one period (error ~1.5e-6 in λ, shipped DFB)
     cells_per_layer: int = 8
     degree: int = 2
+    conductivity: bool = True                # also the pillar layer's k: resolved 3D cell vs effective medium
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,11 @@ def bands(model, comm, on_step=None):
                            "fill_fraction": grating.fourier(0)},
                "assumptions": {k: v for k, v in ASSUMPTIONS.items()
                                if not k.startswith("lattice_") or k == f"lattice_{grating.lattice}"}}
+    if b.conductivity:
+        from cqdfem import cellheat
+
+        summary["pillar_layer_conductivity"] = {"layer": grating.layer,
+                                                **cellheat.compare(cellheat.from_geometry(g), comm=comm)}
     if g.laser is not None:
         edge = first["lasing_edge_m"]
         summary["laser_line"] = {"stated_m": g.laser.wavelength, "lasing_edge_m": edge,
