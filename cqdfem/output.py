@@ -86,15 +86,27 @@ def plot_film_temperature(path, series, title="", log_time=False):
     plt.close(fig)
 
 
-def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=False):
-    """Film temperature, P_th(T(t)) and pump vs time, the lasing window shaded."""
+def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=False, lines=None):
+    """Film temperature, P_th(T(t)) and pump vs time, the lasing window shaded; with ``lines``
+    ((lasing line, gain peak) in m, optics in the loop) a second panel of their drift."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = np.asarray(t) * 1e6
-    fig, ax = plt.subplots(figsize=(6.6, 4.4), dpi=120)
+    if lines is None:
+        fig, ax = plt.subplots(figsize=(6.6, 4.4), dpi=120)
+    else:
+        fig, (ax, axl) = plt.subplots(2, 1, figsize=(6.6, 6.8), dpi=120, sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 2]})
+        line, peak = (np.asarray(v) * 1e9 for v in lines)
+        axl.plot(t, line - line[0], color="C4", label=f"lasing line − {line[0]:.2f} nm")
+        axl.plot(t, peak - line[0], color="C1", label="gain peak (same origin)")
+        axl.set_ylabel("wavelength shift (nm)")
+        axl.set_xlabel("time (µs)")
+        axl.legend(fontsize=8, loc="upper left")
+        axl.grid(alpha=0.3)
     ax.plot(t, np.asarray(T_film) - 273.15, color="C3", label="film max temperature")
     ax.set_xlabel("time (µs)")
     ax.set_ylabel("film temperature (°C)", color="C3")
@@ -108,9 +120,9 @@ def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=Fa
     if log_time:
         ax.set_xscale("log")
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=9)
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+    h1 = ax.get_legend_handles_labels()
+    h2 = ax2.get_legend_handles_labels()
+    ax.legend(h1[0] + h2[0], h1[1] + h2[1], fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -566,7 +578,8 @@ def plot(result, path=None):
                                       c["film_mean_temperature_K"])], title=title, log_time=result.log_time)
     elif name == "lasing.png":
         plot_coupled(path, c["time_s"], c["film_max_temperature_K"], c["threshold_W_m2"], c["pump_W_m2"],
-                     c["lasing"], title=title, log_time=result.log_time)
+                     c["lasing"], title=title, log_time=result.log_time,
+                     lines=(c["lasing_wavelength_m"], c["gain_peak_wavelength_m"]) if "lasing_wavelength_m" in c else None)
     elif name == "map.png":
         plot_sweep_map(path, s["rows"], title=title)
     elif name == "confinement.png":

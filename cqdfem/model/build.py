@@ -19,7 +19,7 @@ from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
                                 laser_report, law_from_settings, probe_coordinates)
 from cqdfem.model.uncertain import resolve as resolve_uncertainty
-from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, FilmSettings,
+from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, OpticsSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
 
@@ -160,6 +160,8 @@ class _Builder:
             m = self.thermal(m)
         if kind in ("coupled", "sweep"):
             m = self.coupled(m)
+        if s["optics"]:
+            m = self.optics_in_loop(m, s["optics"], "uncertainty" in data)
         if m.modes is not None:
             self.check_modes(m)
         if "uncertainty" in data and not self.sampling:
@@ -428,6 +430,52 @@ class _Builder:
         return m
 
     # -- optics ----------------------------------------------------------------------------------------
+
+    def optics_in_loop(self, m, table, sampled):
+        """The threshold law with the DFB line's detuning and Γ(T) (cqdfem.linedrift), if asked."""
+        from cqdfem import linedrift, optics
+
+        o, given = OpticsSettings(**table), set(table)
+        m = dataclasses.replace(m, optics=o)
+        if not o.in_loop:
+            return m
+        g = m.geometry
+        if m.kind not in ("coupled", "sweep"):
+            raise InputError('applies to kind = "coupled" or "sweep" (it changes the threshold law)', "optics.in_loop")
+        if sampled:
+            raise InputError("optics in the loop is not sampled yet: remove [uncertainty] or set in_loop = false",
+                             "optics.in_loop")
+        if g.laser is None:
+            raise InputError("needs the geometry's [laser] table (line, order; the period from its pillars)",
+                             "optics.in_loop")
+        if g.active is None:
+            raise InputError("needs an active layer (the film) in the geometry", "optics.in_loop")
+        if o.line == "band_edge" and not any(l.pillars for l in g.layers):
+            raise InputError('a band edge needs a pillar layer in the geometry: set line = "bragg"', "optics.line")
+        T_ref = m.threshold.reference_temperature
+        key = ("optics", g, o, T_ref)
+        if key not in self.built:
+            try:
+                offset = 0.0
+                if o.line == "band_edge":
+                    from mpi4py import MPI
+
+                    from cqdfem import bands
+
+                    b = bands.band_edges(optics.Slab.from_geometry(g), bands.Grating.from_geometry(g),
+                                         order=g.laser.order, near=g.laser.wavelength, comm=MPI.COMM_SELF)
+                    offset = b.lasing_edge.wavelength - b.bragg_wavelength
+                lines = linedrift.line_table(g, g.laser.period, g.laser.order, T_ref, o.expansion, offset)
+                gain = linedrift.GainSpectrum(o.gain_peak or g.laser.wavelength, o.gain_peak_shift, o.gain_width,
+                                              o.gain_shape, T_ref)
+            except (ValueError, optics.CutoffError) as e:
+                raise InputError(f"the optics of the loop cannot be built: {e}", "optics", g.path) from None
+            self.built[key] = (lines, gain)
+        lines, gain = self.built[key]
+        warnings = [f"optics in the loop: {l.name}'s dn/dT is not given (0 assumed: its index does not follow T)"
+                    for l in g.layers[1:] if l.homogenised().dn_dT is None and l.homogenised().refractive_index]
+        return dataclasses.replace(m, law=linedrift.DetunedLaw(m.law, lines, gain), optics_sources=o.sources(given),
+                                   warnings=m.warnings + tuple(warnings))
 
     def check_bands(self, m):
         from cqdfem import bands, optics

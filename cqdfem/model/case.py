@@ -7,7 +7,7 @@ import pathlib
 
 from cqdfem.geometry import Geometry
 from cqdfem.model.settings import (BandsSettings, CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
-                                   OutputSettings, PumpSettings, SolverSettings, SweepSettings,
+                                   OpticsSettings, OutputSettings, PumpSettings, SolverSettings, SweepSettings,
                                    ThermalSettings, ThresholdSettings)
 
 
@@ -33,6 +33,7 @@ class Model:
     solver: SolverSettings = SolverSettings()
     modes: ModesSettings | None = None
     bands: BandsSettings | None = None
+    optics: OpticsSettings | None = None
     sweep: SweepSettings | None = None
     output: OutputSettings = OutputSettings()
     # built physics objects (None where the kind does not need them)
@@ -46,6 +47,7 @@ class Model:
     absorption_note: str | None = None       # why there is none (a material without optical constants)
     film_shape: object = None                # the film heat's depth profile (absorptance from optics)
     layer_heat: tuple = ()                   # LayerHeat of other absorbing layers (absorptance from optics)
+    optics_sources: dict | None = None       # [optics] in the loop: each parameter's origin
     laser_line: dict | None = None           # the geometry's [laser] line against its Bragg line
     uncertainty: object = None               # cqdfem.model.uncertain.UncertaintySettings: a sampled run
     warnings: tuple = ()                     # what check says but does not refuse
@@ -70,11 +72,13 @@ class Model:
         default filled in and every material property as used, so a result can be recomputed."""
         out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
                "geometry": self.geometry.resolved()}
-        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "sweep", "kinetics",
-                     "output"):
+        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "optics", "sweep",
+                     "kinetics", "output"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = dataclasses.asdict(value)
+        if self.optics_sources:
+            out["optics"]["sources"] = self.optics_sources
         if self.uncertainty is not None:
             out["uncertainty"] = self.uncertainty.describe()
         if self.law is not None:

@@ -180,6 +180,35 @@ class BandsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class OpticsSettings:
+    """Optics in the coupled loop (cqdfem.linedrift): the DFB line and the gain peak vs temperature."""
+    in_loop: bool = False                    # off unless the case asks (parameters partly assumed)
+    line: str = "band_edge"                  # band_edge: Bragg line + the cell's edge offset at T_ref | bragg
+    gain_peak: float | None = None           # m at the reference temperature (default: the [laser] line)
+    gain_peak_shift: float = 0.1e-9          # m/K: CdSe band gap −0.3 meV/K at 640 nm (physics.md §12)
+    gain_width: float = 30e-9                # FWHM, m: assumption (PL-like width; not published)
+    gain_shape: str = "gaussian"
+    expansion: float = 1e-5                  # 1/K of the period: MgF2 ~1e-5 /K (physics.md §12)
+    linewidth: float = 0.7e-9                # m: the measured FWHM the line shift is compared with (seed 001)
+
+    SOURCES = {"gain_peak": "assumption: the gain peak sits on the stated laser line at the reference temperature",
+               "gain_peak_shift": "physics.md section 12: CdSe band gap -0.3 meV/K, ~ +0.1 nm/K at 640 nm (literature)",
+               "gain_width": "assumption: 30 nm FWHM, a PL-like width (the film's gain spectrum is not published)",
+               "gain_shape": "assumption: Gaussian (inhomogeneous broadening)",
+               "expansion": "physics.md section 12: MgF2 ~1e-5 /K (literature), applied at the film's drive temperature "
+                            "(an upper bound: the substrate is cooler)",
+               "linewidth": "seed 001: measured FWHM 0.7 nm",
+               "stack_temperature": "assumption: the whole optical stack at the film's drive temperature (upper bound "
+                                    "on the line's drift)",
+               "gain_vs_pump": "assumption: the pump needed grows in proportion to the peak gain needed (linear "
+                               "gain-pump relation near threshold); the case's threshold is the DFB's own at T_ref"}
+
+    def sources(self, given):
+        """Each parameter with its value's origin: the case's own ("case file") or the default's source."""
+        return {k: ("case file" if k in given else v) for k, v in self.SOURCES.items()}
+
+
+@dataclasses.dataclass(frozen=True)
 class SweepSettings:
     thresholds: tuple                        # P_th(T_ref) values, W/m²
     pump_ratios: tuple                       # pump / threshold

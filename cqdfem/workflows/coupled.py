@@ -52,6 +52,7 @@ def coupled(model, comm, on_step=None):
     tmax = np.asarray(cols["film_max_temperature_K"])
     columns = {k: cols[k] for k in SERIES_ORDER if k in cols}
     columns.update((k, v) for k, v in cols.items() if k not in columns)
+    drift = line_drift(model, columns, ev)
     summary = {
         "case": model.resolved(),
         "film_max_temperature_K": tmax[-1],
@@ -63,6 +64,7 @@ def coupled(model, comm, on_step=None):
         "threshold_law": device.threshold.describe(),
         "threshold_fit": model.fit.describe() if model.fit else None,
         "steady_state": steady,
+        **({"line_drift": drift} if drift else {}),
         "drive": model.coupling.drive,
         "solver": {"scheme": th.scheme, "steps": steps, "distinct_matrices": matrices, "preconditioner_setups": setups,
                    "wall_time_s": wall, "ranks": comm.size},
@@ -77,6 +79,36 @@ def coupled(model, comm, on_step=None):
              f"{', '.join(h.layer for h in model.layer_heat)}"] if steady and model.layer_heat else []),
     }
     return Result(kind="coupled", title=model.title, summary=summary, series=columns, fields=fields)
+
+
+def line_drift(model, columns, ev):
+    """With optics in the loop: the lasing line, gain peak, n_eff and Γ at the drive temperature of
+    every step added to ``columns``; returns the summary's ``line_drift`` (None without optics)."""
+    from cqdfem.linedrift import DetunedLaw
+
+    law = model.law
+    if not isinstance(law, DetunedLaw):
+        return None
+    t = np.asarray(columns["time_s"])
+    T = np.asarray(columns["film_max_temperature_K" if model.coupling.drive == "max" else "film_mean_temperature_K"])
+    optics = {k: np.asarray(v) for k, v in law.columns(T).items()}
+    columns.update(optics)
+    line, peak = optics["lasing_wavelength_m"], optics["gain_peak_wavelength_m"]
+    # the state that matters: where lasing stops (else the end of the pump, else the end of the run)
+    t_end = ev.get("lasing_stop_s") or model.pump.duration or t[-1]
+    T_end = float(np.interp(t_end, t, T))
+    at = law.columns(T_end)
+    shift = float(at["lasing_wavelength_m"]) - float(line[0])
+    o = model.optics
+    return {"at": "lasing stop" if ev.get("lasing_stop_s") else "end of the pump", "time_s": t_end,
+            "drive_temperature_K": T_end,
+            "lasing_wavelength_start_m": float(line[0]), "lasing_wavelength_m": float(at["lasing_wavelength_m"]),
+            "line_shift_m": shift, "gain_peak_shift_m": float(at["gain_peak_wavelength_m"]) - float(peak[0]),
+            "detuning_start_m": float(line[0] - peak[0]), "detuning_m": float(law.detuning(T_end)),
+            "confinement_start": float(optics["confinement"][0]), "confinement": float(at["confinement"]),
+            "threshold_factor": float(np.exp(law.log_factor(T_end))),
+            "measured_linewidth_m": o.linewidth, "line_shift_over_linewidth": abs(shift) / o.linewidth,
+            "sources": model.optics_sources}
 
 
 def sweep(model, comm, on_step=None):
