@@ -127,6 +127,12 @@ def report(result, model=None):
             + (f"; CW steady state {steady['temperature_K']:.1f} K, CW lasing {steady['cw_lasing']}"
                if steady and steady["temperature_K"] else "")
             + f"; {s['solver']['steps']} steps, {s['solver']['wall_time_s']:.1f} s")
+        if "line_drift" in s:
+            d = s["line_drift"]
+            say(f"{prefix}line drift to the {d['at']} ({d['drive_temperature_K']:.1f} K): lasing line "
+                f"{d['line_shift_m'] * 1e9:+.3f} nm ({d['line_shift_over_linewidth']:.2f} x the "
+                f"{d['measured_linewidth_m'] * 1e9:g} nm linewidth), gain peak {d['gain_peak_shift_m'] * 1e9:+.2f} nm; "
+                f"threshold x{d['threshold_factor']:.4f} from the optics")
     elif result.kind == "sweep":
         tm = s["timing"]
         say(f"{prefix}{s['points']} points in {tm['sweep_s']:.2f} s ({tm['per_point_ms']:.1f} ms each) after a "

@@ -108,7 +108,8 @@ def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=Fa
         axl.legend(fontsize=8, loc="upper left")
         axl.grid(alpha=0.3)
     ax.plot(t, np.asarray(T_film) - 273.15, color="C3", label="film max temperature")
-    ax.set_xlabel("time (µs)")
+    if lines is None:
+        ax.set_xlabel("time (µs)")
     ax.set_ylabel("film temperature (°C)", color="C3")
     ax2 = ax.twinx()
     ax2.plot(t, np.asarray(threshold) / 1e7, color="C0", label="threshold P_th(T)")

@@ -8,7 +8,9 @@ is intended, and say so in the commit):
 
 History: coupled-variants and sweep-variants were regenerated when the flagship moved to the stack
 consistent with 643 nm, absorptance from optics and the energy-conserving heat model (the sweep's
-old numbers are reproduced exactly with --set film.stimulated_absorbed_fraction=1).
+old numbers are reproduced exactly with --set film.stimulated_absorbed_fraction=1). coupled-variants
+was regenerated again when the flagship turned optics in the loop on (the DFB threshold's detuning
+and Γ(T); lasing durations −0.03 %; the old numbers come back with --set optics.in_loop=false).
 
 Compared: every number of summary.json (and of each variant's), except what describes the run
 rather than its result: wall times, versions, file paths and the echoed input (``case``).
