@@ -12,7 +12,10 @@ import sys
 
 from cqdfem import console
 from cqdfem.console import say
+from cqdfem.checkpoint import CheckpointError
 from cqdfem.errors import InputError, SolverError
+
+CHECKPOINTS = ".checkpoint"      # inside the output directory, while a run is under way
 from cqdfem.inputs import files, readers
 from cqdfem.model.settings import KineticsSettings, ModesSettings, ThresholdSettings
 from cqdfem.model.parts import cost_estimate
@@ -93,11 +96,29 @@ def cmd_run(args):
         raise InputError("expected a directory for the results, got an existing file", "-o", outdir)
     bar = console.Progress(m.thermal.end_time or 0.0, rank=console.rank(),
                            enabled=False if args.quiet else None)
-    result = workflows.run(m, on_step=bar)
+    checkpoints = outdir / CHECKPOINTS
+    if args.resume:
+        console.resume_note(checkpoints)
+    try:
+        result = workflows.run(m, on_step=bar, checkpoints=checkpoints, resume=args.resume)
+    except CheckpointError as e:
+        raise InputError(str(e), "--resume", checkpoints) from None
     console.report(result, m)
     result.write(outdir)
+    _remove_checkpoints(checkpoints)
     console.files(outdir)
     return 0
+
+
+def _remove_checkpoints(path):
+    """The run finished and its results are written: its checkpoints are no longer needed."""
+    import shutil
+
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.rank == 0:
+        shutil.rmtree(path, ignore_errors=True)
+    MPI.COMM_WORLD.barrier()
 
 
 def cmd_gain(args):
@@ -350,6 +371,8 @@ def parser():
     r.add_argument("-o", "--output", help="output directory (default: the case's output.directory)")
     r.add_argument("--set", **sets)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--resume", action="store_true",
+                   help="continue from the last checkpoint in the output directory (output.checkpoint_interval)")
     r.set_defaults(func=cmd_run)
     md = sub.add_parser("modes", help="guided modes (n_eff, confinement) of a geometry's film stack")
     md.add_argument("geometry")

@@ -69,6 +69,20 @@ def bands_table(per, laser=None, heat=None):
             f"{laser['tolerance_m'] * 1e9:g} nm)")
 
 
+def resume_note(directory):
+    """What --resume will continue from (the manifests in the run's checkpoint directory)."""
+    import json
+
+    found = []
+    for path in sorted(directory.glob("*/manifest.json")):
+        try:
+            m = json.loads(path.read_text())
+            found.append(f"{path.parent.name} from step {m['i']} (t = {m['t']:.4g} s)")
+        except (OSError, ValueError, KeyError):
+            continue
+    say("resuming " + ", ".join(found) if found else f"no checkpoint in {directory}: starting from t = 0")
+
+
 def warn(text):
     if rank() == 0:
         print(f"warning: {text}", file=sys.stderr, flush=True)

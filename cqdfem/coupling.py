@@ -102,13 +102,15 @@ def _drive_key(drive):
 
 
 def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=None, outputs=(), shape=None,
-            resistance=None):
+            resistance=None, checkpoint=None, resume=False):
     """The coupled loop with the FEM heat solver (``solver`` has no film source of its own).
 
     Returns (columns dict, events dict). ``drive``: 'max' (film maximum), 'mean' (spot mean) or
     'centre' (a probe named 'centre' the caller added). ``shape``: the film heat's depth profile
     (see :meth:`cqdfem.thermal.HeatSolver.add_source`; its mean is the device's heat density).
     ``resistance``: R_ss of the same model (:func:`steady_resistance`) for the runaway criterion.
+    ``checkpoint``, ``resume``: as :meth:`cqdfem.thermal.HeatSolver.run`; the feedback's state (its
+    last two samples) is the series' last two rows, so a resumed loop continues exactly.
     """
     key = _drive_key(drive)
     fb = _Feedback(device, pump, solver.T_initial)
@@ -121,7 +123,13 @@ def run_fem(solver, device, pump, times, drive="max", on_step=None, on_output=No
         if on_step:
             on_step(i, n, t)
 
-    history = solver.run(times, outputs=outputs, on_output=on_output, on_step=step, energy=False)
+    def resumed(cols):
+        fb.history = []
+        for t_, T_ in list(zip(cols["time_s"], cols[key]))[-2:]:
+            fb.record(t_, T_)
+
+    history = solver.run(times, outputs=outputs, on_output=on_output, on_step=step, energy=False,
+                         checkpoint=checkpoint, resume=resume, on_resume=resumed)
     cols = dict(history.columns)
     t = np.asarray(cols["time_s"])
     T = np.asarray(cols[key])

@@ -693,13 +693,17 @@ class HeatSolver:
     def breakpoints(self):
         return sorted({t for _, prof, _, _ in self._loads for t in getattr(prof, "breakpoints", list)() if t > 0})
 
-    def run(self, times=None, outputs=(), on_output=None, on_step=None, energy=True, adaptive=None):
+    def run(self, times=None, outputs=(), on_output=None, on_step=None, energy=True, adaptive=None,
+            checkpoint=None, resume=False, on_resume=None):
         """Integrate over ``times`` (from :func:`time_grid`), or with error-controlled steps to
         ``adaptive.end`` (an :class:`Adaptive`); returns a :class:`History`.
 
         ``on_output(t, solver)`` is called at the first time and at the times in ``outputs`` (write
         fields there); ``on_step(i, n, t)`` after every step (progress display; n is an estimate
-        when adaptive).
+        when adaptive). ``checkpoint``: a :class:`cqdfem.checkpoint.Checkpointer` that saves the
+        loop's whole state when due; with ``resume`` the run continues from its last checkpoint
+        (if there is one): ``on_output`` is replayed for the snapshots taken before it and
+        ``on_resume(columns)`` is called with the series so far.
         """
         restarts = np.array(self.restarts())
         outputs = np.asarray(sorted(outputs), dtype=float)
@@ -730,13 +734,35 @@ class HeatSolver:
         def near(ts, t):
             return len(ts) and np.min(np.abs(ts - t)) <= 1e-9 * max(t, 1e-30)
 
-        t = plan.start
-        record(t)
-        if on_output:
-            self.update_temperature()
-            on_output(t, self)
+        snapshots = []                  # (t, temperature array) at outputs, for checkpoints
         previous, current = self.u.x.petsc_vec.copy(), self.u.x.petsc_vec.copy()
         have_previous, dt_prev, i = False, None, 0
+        state = checkpoint.load(self.V) if (checkpoint is not None and resume) else None
+        if state is None:
+            t = plan.start
+            record(t)
+            if on_output:
+                self.update_temperature()
+                on_output(t, self)
+                snapshots.append((t, self.temperature.x.array.copy()))
+        else:
+            scalars, series, arrays = state
+            t, i, have_previous, dt_prev = scalars["t"], scalars["i"], scalars["have_previous"], scalars["dt_prev"]
+            out_conducted, out_convected = scalars["out_conducted"], scalars["out_convected"]
+            prev_powers = tuple(scalars["prev_powers"]) if scalars["prev_powers"] else None
+            cols.clear()
+            cols.update((k, list(v)) for k, v in series.items())
+            for k, t_snap in enumerate(scalars["snapshots"]):
+                self.temperature.x.array[:] = arrays[f"snapshot_{k}"]
+                snapshots.append((t_snap, self.temperature.x.array.copy()))
+                if on_output:
+                    on_output(t_snap, self)
+            plan.restore(scalars["plan"], arrays)
+            self.u.x.array[:] = arrays["u"]
+            previous.array_w[:] = arrays["previous"][:previous.getLocalSize()]
+            self.latest = {k: v[-1] for k, v in cols.items() if k != "time_s"}
+            if on_resume:
+                on_resume(cols)
         while not plan.done(t):
             t1 = plan.next(t)
             self.u.x.petsc_vec.copy(current)              # u^n, before the step overwrites it
@@ -756,8 +782,18 @@ class HeatSolver:
             if on_output and near(outputs, t):
                 self.update_temperature()
                 on_output(t, self)
+                snapshots.append((t, self.temperature.x.array.copy()))
             if on_step:
                 on_step(i, max(plan.estimate(i), i), t)
+            if checkpoint is not None and checkpoint.due(i):
+                plan_state, plan_fields = plan.state()
+                fields = {"u": self.u.x.array, "previous": _with_ghosts(previous, self.u), **plan_fields,
+                          **{f"snapshot_{k}": a for k, (_, a) in enumerate(snapshots)}}
+                checkpoint.save(self.V, {"t": t, "i": i, "have_previous": have_previous, "dt_prev": dt_prev,
+                                         "out_conducted": out_conducted, "out_convected": out_convected,
+                                         "prev_powers": list(prev_powers) if prev_powers else None,
+                                         "plan": plan_state, "snapshots": [s for s, _ in snapshots]},
+                                cols, fields)
         self.update_temperature()
         self.rejected_steps = plan.rejected
         return History(cols)
@@ -773,8 +809,23 @@ class HeatSolver:
             self._cg = None
 
 
+def _with_ghosts(vec, like):
+    """A PETSc vector's owned values padded to ``like``'s local array length (owned + ghosts; the
+    ghosts are not used on restart, the owned values are matched by coordinate)."""
+    out = np.zeros(len(like.x.array))
+    n = vec.getLocalSize()
+    out[:n] = vec.array_r[:n]
+    return out
+
+
 class _FixedPlan:
     rejected = 0
+
+    def state(self):
+        return {"k": self.k}, {}
+
+    def restore(self, state, arrays):
+        self.k = int(state["k"])
 
     def __init__(self, times):
         self.times = np.asarray(times, dtype=float)
@@ -874,6 +925,20 @@ class _AdaptivePlan:
 
     def estimate(self, i):
         return self.n_est
+
+    def state(self):
+        return ({"level": self.level, "since_change": self.since_change, "rejected": self.rejected,
+                 "grow": bool(getattr(self, "_grow", False)), "history_t": [t for t, _ in self.history]},
+                {f"plan_{k}": _with_ghosts(v, self.solver.u) for k, (_, v) in enumerate(self.history)})
+
+    def restore(self, state, arrays):
+        self.level, self.since_change, self.rejected = state["level"], state["since_change"], state["rejected"]
+        self._grow = state["grow"]
+        self.history = []
+        for k, t in enumerate(state["history_t"]):
+            v = self.solver.u.x.petsc_vec.copy()
+            v.array_w[:] = arrays[f"plan_{k}"][:v.getLocalSize()]
+            self.history.append((t, v))
 
 
 def locate(mesh, point, tol=1e-9):

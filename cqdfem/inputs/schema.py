@@ -49,6 +49,16 @@ LASER = {"wavelength": LENGTH, "order": integer(1, 10), "period": LENGTH, "toler
 MAX_LAYERS = 200
 
 
+def interval(value, key):
+    """A checkpoint interval: a number of time steps (integer) or wall time ("10 min")."""
+    if isinstance(value, str):
+        return quantity("s", positive=True, maximum=1e7)(value, key)
+    return integer(1, 10 ** 9)(value, key)
+
+
+interval.expected = "steps (integer) or wall time"
+
+
 def probe_point(value, key):
     """A probe: a point (list of lengths, model coordinates) or "<layer>.top|middle|bottom" on the axis."""
     if isinstance(value, str):
@@ -132,7 +142,7 @@ CASE = {
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean,
-               "field_format": choice("xdmf", "vtx", "both")},
+               "field_format": choice("xdmf", "vtx", "both"), "checkpoint_interval": interval},
 }
 KINDS = ("mesh", "thermal", "modes", "bands", "coupled", "sweep")
 TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,

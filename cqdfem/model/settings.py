@@ -222,3 +222,4 @@ class OutputSettings:
     field_format: str = "xdmf"               # temperature snapshots: xdmf | vtx (ADIOS2 .bp) | both
     plots: bool = True                       # PNG plots
     log_time: bool = False                   # plots against log time
+    checkpoint_interval: object = None       # thermal/coupled: every N steps (int) or seconds (float, wall)

@@ -17,7 +17,7 @@ SERIES_ORDER = ("time_s", "pump_W_m2", "threshold_W_m2", "lasing", "heat_W_m3", 
                 "film_mean_temperature_K")
 
 
-def coupled(model, comm, on_step=None):
+def coupled(model, comm, on_step=None, checkpoint=None, resume=False):
     """The runaway loop with the FEM heat solver; events, steady state."""
     from cqdfem import coupling, thermal
     from cqdfem import mesh as meshlib
@@ -38,7 +38,8 @@ def coupled(model, comm, on_step=None):
     fields = temperature_fields(model, solver)
     cols, ev = coupling.run_fem(solver, device, pump, times, drive=model.coupling.drive, on_step=on_step,
                                 on_output=fields.record if fields else None, outputs=th.outputs,
-                                shape=model.film_shape, resistance=resistance)
+                                shape=model.film_shape, resistance=resistance, checkpoint=checkpoint,
+                                resume=resume)
     steps, matrices, setups = len(times) - 1, solver.matrices, solver.factorisations
     solver.free()
     steady = None

@@ -49,7 +49,7 @@ def energy_units(sm):
     return "J/m (per metre of depth)" if not sm.axisymmetric and sm.mesh.topology.dim == 2 else "J"
 
 
-def thermal(model, comm, on_step=None):
+def thermal(model, comm, on_step=None, checkpoint=None, resume=False):
     """Transient heat under the case's pump; one-way threshold columns if it has a [threshold]."""
     from cqdfem import mesh as meshlib
     from cqdfem import thermal as heat
@@ -72,7 +72,7 @@ def thermal(model, comm, on_step=None):
                                breakpoints=solver.breakpoints(), restarts=solver.restarts(), outputs=th.outputs)
     fields = temperature_fields(model, solver)
     history = solver.run(times, outputs=th.outputs, on_output=fields.record if fields else None,
-                         on_step=on_step, adaptive=adaptive)
+                         on_step=on_step, adaptive=adaptive, checkpoint=checkpoint, resume=resume)
     wall = time.perf_counter() - wall0
     t = history.column("time_s")
     profile = model.profile(t)
