@@ -45,6 +45,7 @@ import numpy as np
 
 from . import optics
 from .errors import SolverError
+from .vectormodes import shift_invert
 
 LATTICES = ("square", "lines")
 
@@ -452,20 +453,7 @@ class _Cell:
         """Eigenpairs (as BandModes) of the periodic cell nearest μ = ``target``."""
         from slepc4py import SLEPc
 
-        E = SLEPc.EPS().create(self.comm)
-        E.setOperators(self.Ar, self.Br)
-        E.setProblemType(SLEPc.EPS.ProblemType.GHEP)
-        E.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
-        E.setDimensions(nev=nev)
-        E.setTolerances(tol=tol, max_it=500)
-        E.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_REAL)
-        E.setTarget(target)
-        st = E.getST()
-        st.setType(SLEPc.ST.Type.SINVERT)
-        ksp = st.getKSP()
-        ksp.setType("preonly")
-        ksp.getPC().setType("lu")
-        ksp.getPC().setFactorSolverType("mumps")
+        E = shift_invert(self.comm, self.Ar, self.Br, SLEPc.EPS.ProblemType.GHEP, nev, tol, target)
         E.solve()
         xr = self.Ar.createVecRight()
         out = []

@@ -374,20 +374,7 @@ def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None,
 
     n_top = max(section.index) if temperature is None else math.sqrt(float(
         comm.allreduce(eps.x.array.max() if len(eps.x.array) else 0.0, op=MPI.MAX)))
-    E = SLEPc.EPS().create(comm)
-    E.setOperators(A, B)
-    E.setProblemType(SLEPc.EPS.ProblemType.GNHEP)
-    E.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
-    E.setDimensions(nev=count + extra)
-    E.setTolerances(tol=tol, max_it=500)
-    E.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_REAL)
-    E.setTarget(-(n_top ** 2) * (1 + 1e-6))
-    st = E.getST()
-    st.setType(SLEPc.ST.Type.SINVERT)
-    ksp = st.getKSP()
-    ksp.setType("preonly")
-    ksp.getPC().setType("lu")
-    ksp.getPC().setFactorSolverType("mumps")
+    E = shift_invert(comm, A, B, SLEPc.EPS.ProblemType.GNHEP, count + extra, tol, -(n_top ** 2) * (1 + 1e-6))
     clock.append(time.perf_counter())
     E.solve()
     clock.append(time.perf_counter())
@@ -440,6 +427,28 @@ def vector_modes(section, count=2, degree=2, guided_only=True, temperature=None,
     warnings = [f"mode {m.order} (n_eff {m.n_eff:.6f}) has {m.wall_fraction:.1e} of |E|^2 at the walls: the "
                 "window is too small for it" for m in modes if guided_only and m.wall_fraction > WALL_LIMIT]
     return Result(modes, rejected, dofs, its, seconds, warnings, section)
+
+
+def shift_invert(comm, A, B, problem_type, nev, tol, target):
+    """A SLEPc Krylov–Schur solver of A x = λ B x for the ``nev`` eigenvalues nearest ``target``
+    (shift-and-invert, MUMPS LU), ready to ``solve()``."""
+    from slepc4py import SLEPc
+
+    E = SLEPc.EPS().create(comm)
+    E.setOperators(A, B)
+    E.setProblemType(problem_type)
+    E.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
+    E.setDimensions(nev=nev)
+    E.setTolerances(tol=tol, max_it=500)
+    E.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_REAL)
+    E.setTarget(target)
+    st = E.getST()
+    st.setType(SLEPc.ST.Type.SINVERT)
+    ksp = st.getKSP()
+    ksp.setType("preonly")
+    ksp.getPC().setType("lu")
+    ksp.getPC().setFactorSolverType("mumps")
+    return E
 
 
 def write_modes(path, section, modes):
