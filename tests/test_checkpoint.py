@@ -82,6 +82,25 @@ def env():
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+def kill_job(p, out):
+    """SIGKILL the job as a scheduler does: the launcher's process group and every process of the
+    job (Open MPI puts the ranks in process groups of their own, so killing mpirun alone leaves them
+    running): whatever has the job's output directory on its command line."""
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    marker = str(out).encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker in f.read():
+                    os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+    time.sleep(0.2)
+
+
 def run_and_kill(case, out, at_step, ranks=None, sets=()):
     """Start the run, SIGKILL its whole process group once a checkpoint of step >= ``at_step`` is on
     disk (a later one may be half-written at that moment); returns the step of that checkpoint."""
@@ -99,11 +118,10 @@ def run_and_kill(case, out, at_step, ranks=None, sets=()):
         except (OSError, ValueError, KeyError):
             seen = None
         if seen is not None and seen >= at_step:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+            kill_job(p, out)
             return seen
         time.sleep(0.02)
-    p.kill()
+    kill_job(p, out)
     raise AssertionError(f"the run ended (or timed out) before checkpoint {at_step}: {p.stderr.read()[-2000:]}")
 
 
