@@ -10,7 +10,9 @@ History: coupled-variants and sweep-variants were regenerated when the flagship 
 consistent with 643 nm, absorptance from optics and the energy-conserving heat model (the sweep's
 old numbers are reproduced exactly with --set film.stimulated_absorbed_fraction=1). coupled-variants
 was regenerated again when the flagship turned optics in the loop on (the DFB threshold's detuning
-and Γ(T); lasing durations −0.03 %; the old numbers come back with --set optics.in_loop=false).
+and Γ(T); lasing durations −0.03 %; the old numbers come back with --set optics.in_loop=false), and
+once more when its line table went to 25 K steps with each line converged to 1e-15 m (was 1e-12 m:
+the line shifts moved by 3e-4 relative).
 
 Compared: every number of summary.json (and of each variant's), except what describes the run
 rather than its result: wall times, versions, file paths and the echoed input (``case``).

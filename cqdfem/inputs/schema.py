@@ -59,6 +59,17 @@ def interval(value, key):
 interval.expected = "steps (integer) or wall time"
 
 
+def signed(unit, bound):
+    """A quantity in ``unit`` of either sign, |value| <= ``bound`` (a coefficient, not a size)."""
+    def read(value, key):
+        v = quantity(unit)(value, key)
+        if abs(v) > bound:
+            raise InputError(f"expected a magnitude of at most {bound:g} {unit}, got {value!r}", key)
+        return v
+    read.expected = f"quantity in {unit}"
+    return read
+
+
 def probe_point(value, key):
     """A probe: a point (list of lengths, model coordinates) or "<layer>.top|middle|bottom" on the axis."""
     if isinstance(value, str):
@@ -136,8 +147,8 @@ CASE = {
               "lattice": choice("square", "lines"), "cells": integer(4, 1000), "cells_per_layer": integer(2, 200),
               "degree": integer(1, 4), "conductivity": boolean},
     "optics": {"in_loop": boolean, "line": choice("bragg", "band_edge"), "gain_peak": LENGTH,
-               "gain_peak_shift": quantity("m/K"), "gain_width": LENGTH,
-               "gain_shape": choice("gaussian", "lorentzian"), "expansion": quantity("1/K"), "linewidth": LENGTH},
+               "gain_peak_shift": signed("m/K", 1e-8), "gain_width": LENGTH,
+               "gain_shape": choice("gaussian", "lorentzian"), "expansion": signed("1/K", 1e-3), "linewidth": LENGTH},
     "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},

@@ -468,8 +468,9 @@ class _Builder:
                 lines = linedrift.line_table(g, g.laser.period, g.laser.order, T_ref, o.expansion, offset)
                 gain = linedrift.GainSpectrum(o.gain_peak or g.laser.wavelength, o.gain_peak_shift, o.gain_width,
                                               o.gain_shape, T_ref)
-            except (ValueError, optics.CutoffError) as e:
-                raise InputError(f"the optics of the loop cannot be built: {e}", "optics", g.path) from None
+            except Exception as e:      # any failure of the optics is this input's: one line, every rank alike
+                raise InputError(f"the optics of the loop cannot be built ({type(e).__name__}): {e}", "optics",
+                                 g.path) from None
             self.built[key] = (lines, gain)
         lines, gain = self.built[key]
         warnings = [f"optics in the loop: {l.name}'s dn/dT is not given (0 assumed: its index does not follow T)"
