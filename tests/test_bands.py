@@ -143,6 +143,8 @@ def test_cli_json_contract_and_case(cli, tmp_path):
     (("bands", "geometries/film-on-si.toml"), "a bands case needs a grating"),
     (("bands", "geometries/dfb-mgf2-643.toml", "--near=-3nm"), "--near"),
     (("bands", "geometries/dfb-mgf2-643.toml", "--near", "3 kg"), "--near"),
+    (("bands", "geometries/dfb-mgf2-643.toml", "--set", 'layers[2].thickness="5 nm"', "--set",
+      'layers[3].material="air"'), "no TE band edges"),
 ])
 def test_bad_input_is_one_line(cli, args, expect):
     r = cli(*args)

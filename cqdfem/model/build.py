@@ -483,11 +483,21 @@ class _Builder:
 
         if m.kind != "bands":
             raise InputError('applies to kind = "bands" only', "bands")
+        g = m.geometry
         try:
-            grating = bands.Grating.from_geometry(m.geometry)
-            grating.effective_slab(optics.Slab.from_geometry(m.geometry))
+            grating = bands.Grating.from_geometry(g)
+            eff = grating.effective_slab(optics.Slab.from_geometry(g))
         except ValueError as e:
-            raise InputError(f"a bands case needs a grating: {e}", "layers", m.geometry.path) from None
+            raise InputError(f"a bands case needs a grating: {e}", "layers", g.path) from None
+        # no guided mode at the line, no band edges: say so here rather than in the middle of a run
+        near = m.bands.near or (g.laser.wavelength if g.laser else optics.EMISSION_WAVELENGTH)
+        for pol in m.bands.polarizations:
+            try:
+                optics.bragg_wavelength(eff, grating.period, g.laser.order if g.laser else 2, guess=near,
+                                        polarization=pol)
+            except (optics.CutoffError, RuntimeError) as e:
+                raise InputError(f"no {pol} band edges: the grating's stack has no Bragg line ({e})", "layers",
+                                 g.path) from None
 
     def check_modes(self, m):
         from cqdfem import optics
