@@ -43,7 +43,7 @@ import time
 
 import numpy as np
 
-from . import optics
+from . import compat, optics
 from .errors import SolverError
 from .vectormodes import shift_invert
 
@@ -383,8 +383,6 @@ class _Cell:
             a, b = ufl.inner(ufl.grad(e), ufl.grad(v)) * dx, eps * e * v * dx
         else:
             a, b = ufl.inner(ufl.grad(e), ufl.grad(v)) / eps * dx, e * v * dx
-        from . import compat
-
         self.A = compat.assemble_matrix(fem.form(a))
         self.B = compat.assemble_matrix(fem.form(b))
         self.P, self.dofs = self._prolongation(order % 2 == 1)

@@ -121,18 +121,19 @@ def conductivity(cell, cells=6, degree=2, comm=None):
     comm = comm or MPI.COMM_WORLD
     out = {}
     # cross-plane with the neighbours, and alone (a check: parallel mixing exactly)
-    R_total, dofs = _solve(cell, "z", cells, degree, comm, with_neighbours=True)
+    R_total, dofs = _solve(cell, _mesh(cell, cells, comm, with_neighbours=True), "z", degree, comm)
     R_nb = sum(t / k for t, k in cell.below + cell.above)
     out["cross_plane_W_mK"] = cell.thickness / (R_total - R_nb)
-    R_alone, _ = _solve(cell, "z", cells, degree, comm, with_neighbours=False)
+    alone = _mesh(cell, cells, comm, with_neighbours=False)      # one mesh for both directions
+    R_alone, _ = _solve(cell, alone, "z", degree, comm)
     out["cross_plane_alone_W_mK"] = cell.thickness / R_alone
-    R_x, dofs_x = _solve(cell, "x", cells, degree, comm, with_neighbours=False)
+    R_x, _ = _solve(cell, alone, "x", degree, comm)
     out["in_plane_W_mK"] = 1.0 / R_x                   # unit cross-section per unit length (see _solve)
     out["dofs"] = dofs
     return out
 
 
-def _solve(cell, direction, cells, degree, comm, with_neighbours):
+def _solve(cell, meshed, direction, degree, comm):
     """Resistance of the cell (K/W per m² of cell face, per m of length): 1/(k_eff) scaled so that
     cross-plane R = Σ t/k and in-plane R = 1/k."""
     import ufl
@@ -140,7 +141,7 @@ def _solve(cell, direction, cells, degree, comm, with_neighbours):
     from mpi4py import MPI
     from petsc4py import PETSc
 
-    msh, tags, facets, kvals, z0, z1 = _mesh(cell, cells, comm, with_neighbours)
+    msh, tags, facets, kvals, z0, z1 = meshed
     V = fem.functionspace(msh, ("Lagrange", degree))
     W = fem.functionspace(msh, ("DG", 0))
     k = fem.Function(W)

@@ -48,7 +48,6 @@ class Checkpointer:
         self.directory = pathlib.Path(directory)
         self.comm, self.key, self.steps, self.seconds = comm, key, steps, seconds
         self.last_wall = time.monotonic()
-        self.written = 0
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -91,7 +90,6 @@ class Checkpointer:
                     shutil.rmtree(old, ignore_errors=True)
         self.comm.barrier()
         self.last_wall = time.monotonic()
-        self.written += 1
 
     # -- reading -----------------------------------------------------------------------------------
 
