@@ -13,6 +13,11 @@ Presets: ``before`` = hypre's default BoomerAMG (Falgout, classical interpolatio
 the step size moves 16× or CG slows down); ``relaxed`` = tuned with rtol 1e-8 of each step's initial
 residual; ``hmis`` = tuned without reuse, ``reuse`` = hypre's defaults with reuse. Prints dofs, steps, AMG set-ups, CG iterations, time per step and the film's peak; compare
 the presets as whole processes.
+
+Scale-out figures: ``--steps N`` runs the first N steps only; ``--profile`` adds the mesh time, each
+rank's peak memory (after meshing and at the end), its owned and ghost dofs, and PETSc's per-rank event
+log for the solve (time, messages, bytes, reductions of MatMult, PCApply, KSPSolve and the vector
+reductions; hypre's own messages inside PCApply are not in PETSc's log).
 """
 
 import argparse
@@ -40,8 +45,13 @@ def main():
     p.add_argument("--mesh", default="", help="[mesh] options of the case, e.g. spot_cells=24,film_cells=8")
     p.add_argument("--preset", choices=sorted(PRESETS), default="tuned")
     p.add_argument("--options", default="", help="more PETSc options, a TOML inline table's inside")
+    p.add_argument("--steps", type=int, default=0, help="run only the first N steps (0: all)")
+    p.add_argument("--profile", action="store_true", help="mesh time, memory and PETSc's event log per rank")
     a = p.parse_args()
+    import resource
+
     from mpi4py import MPI
+    from petsc4py import PETSc
 
     from cqdfem import model, thermal
     from cqdfem import mesh as meshlib
@@ -50,11 +60,20 @@ def main():
     sets = [f"mesh.{x}" for x in a.mesh.split(",") if x]
     extra = ["solver.options={" + a.options + "}"] if a.options else []
     m = model.load(ROOT / "cases" / "flagship-3d.toml", sets + PRESETS[a.preset] + extra)
+    comm = MPI.COMM_WORLD
+    comm.barrier()
+    t_mesh = time.perf_counter()
     sm = meshlib.create(m.geometry)
+    t_mesh = time.perf_counter() - t_mesh
+    rss_mesh = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     s = heat_solver(sm, m)
     s.add_source(m.source.power_density, profile=m.profile)
     th = m.thermal
     times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio, th.max_step)
+    if a.steps:
+        times = times[:a.steps + 1]
+    if a.profile:
+        PETSc.Log.begin()
     t0 = time.perf_counter()
     h = s.run(times, energy=False)
     wall = time.perf_counter() - t0
@@ -64,6 +83,31 @@ def main():
         print(f"{a.preset}: {dofs} dofs, {steps} steps, {s.factorisations} AMG set-ups, {s.iterations / steps:.1f} CG iterations per step, {1e3 * wall / steps:.1f} ms per "
               f"step ({1e9 * wall / steps / dofs:.0f} ns per dof-step) on {MPI.COMM_WORLD.size} rank(s); film peak "
               f"{max(h.column('film_max_temperature_K')):.9f} K")
+    if a.profile:
+        profile(comm, s, sm, t_mesh, rss_mesh, len(times) - 1)
+
+
+EVENTS = ("KSPSolve", "PCApply", "PCSetUp", "MatMult", "VecTDot", "VecNorm", "VecScatterBegin")
+
+
+def profile(comm, s, sm, t_mesh, rss_mesh, steps):
+    """One line per rank: memory, dofs, and per step: each event's time, messages, bytes, reductions."""
+    import resource
+
+    from petsc4py import PETSc
+
+    imap = s.V.dofmap.index_map
+    info = {e: PETSc.Log.Event(e).getPerfInfo() for e in EVENTS}
+    row = {"rank": comm.rank, "mesh_s": t_mesh, "peak_MB_after_mesh": rss_mesh,
+           "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "owned_dofs": imap.size_local, "ghost_dofs": imap.num_ghosts,
+           "neighbours": len(set(imap.owners)) if hasattr(imap, "owners") else None,
+           **{f"{e}_{k}": v / steps for e, i in info.items() for k, v in i.items() if k != "flops"}}
+    rows = comm.gather(row, root=0)
+    if comm.rank == 0:
+        print("per rank (event figures per step: count, time s, numMessages, messageLength bytes, numReductions):")
+        for r in rows:
+            print("  " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
 
 
 if __name__ == "__main__":

@@ -197,6 +197,32 @@ def test_dfb_cross_section_fraction():
     assert pillar_fraction(sm) == pytest.approx(DIAMETER / PERIOD, rel=1e-10)
 
 
+@pytest.mark.parametrize("name", ["1d", "2d", "axisymmetric", "3d"])
+def test_rank_shares_make_the_whole_mesh(name):
+    # Each rank extrudes its own layers from the plan: for any rank count the shares together are the
+    # whole mesh (same points in rank order, the same cells and facets with the same tags), and the
+    # plan itself is the size of the lateral mesh, not of the stack.
+    g, _ = build(name)
+    p = stack.plan(g)
+    whole = p.grid()
+    n_points = len(whole.points)
+    def keyed(entities, values):
+        return sorted(zip(map(tuple, np.sort(entities, axis=1).tolist()), values.tolist()))
+    cells = keyed(*stack._tagged(whole.regions, p.regions, p.dim + 1))
+    facets = keyed(*stack._tagged(whole.boundaries, p.boundaries, p.dim))
+    for size in (1, 2, 3, 7):
+        shares = [p.share(r, size) for r in range(size)]
+        offsets = [s[0] for s in shares]
+        assert offsets == list(np.cumsum([0] + [len(s[1]) for s in shares[:-1]]))
+        assert np.array_equal(np.concatenate([s[1] for s in shares]), whole.points)
+        assert keyed(np.concatenate([s[2] for s in shares]), np.concatenate([s[3] for s in shares])) == cells
+        assert keyed(np.concatenate([s[4] for s in shares]), np.concatenate([s[5] for s in shares])) == facets
+        assert all(s[2].max(initial=0) < n_points for s in shares)
+    biggest = max(np.asarray(v).size for v in vars(p).values() if isinstance(v, np.ndarray))
+    assert biggest <= max(p.lateral.size, p.cells2.size, p.z.size)
+    assert n_points == p.n2 * len(p.z) and len(cells) == sum(len(c) for c in whole.regions.values())
+
+
 def test_axisymmetric_rejects_rectangle():
     from cqdfem.errors import InputError
 

@@ -1,8 +1,10 @@
-"""gmsh stack models to distributed DOLFINx meshes, with cell and facet tags addressable by name.
+"""Stack meshes as distributed DOLFINx meshes, with cell and facet tags addressable by name.
 
-The gmsh model is built on rank 0 only and distributed by DOLFINx's gmsh reader; every rank learns
-the names of the tags by broadcast. If building fails on rank 0, every rank raises the same error
-(no rank is left waiting in a collective).
+Rank 0 makes the plan (the vertical nodes and, in 3D, the lateral triangulation with gmsh) and
+broadcasts it; every rank then makes its own share of the extruded cells with global vertex numbers
+computed arithmetically, and DOLFINx partitions the distributed cells. No rank ever holds the whole
+mesh: rank 0's memory is that of the lateral mesh. If the plan fails on rank 0, every rank raises
+the same error (no rank is left waiting in a collective).
 """
 
 import dataclasses
@@ -27,7 +29,7 @@ class StackMesh:
     region_material: dict        # region name -> Material
     layer_cells: dict            # layer name -> cells through the layer
     geometry: object             # cqdfem.geometry.Geometry the mesh was built from
-    grid: object = None          # the StackGrid (µm), on rank 0 only
+    plan: object = None          # the cqdfem.mesh.grid.Plan it was extruded from (every rank)
 
     @property
     def comm(self):
@@ -127,7 +129,7 @@ class StackMesh:
     def _write_meshio(self, path):
         import meshio
 
-        g = self.grid
+        g = self.plan.grid()
         names = sorted(g.regions)
         cells = [(g.cell_type, g.regions[n]) for n in names]
         region = [np.full(len(g.regions[n]), self.regions[n], dtype=np.int32) for n in names]
@@ -143,6 +145,25 @@ class StackMesh:
         m.write(path, file_format=fmt) if fmt else m.write(path)
 
 
+def on_root(comm, build, what):
+    """``build()`` on rank 0, its result broadcast; if it fails, every rank raises the same error.
+
+    An InputError passes unchanged (one input line); anything else becomes "WHAT failed: ...".
+    """
+    result = error = None
+    if comm.rank == 0:
+        try:
+            result = build()
+        except InputError as e:
+            error = e
+        except Exception as e:   # report on every rank rather than hang the others
+            error = RuntimeError(f"{what} failed: {type(e).__name__}: {e}")
+    result, error = comm.bcast((result, error), root=0)
+    if error is not None:
+        raise error
+    return result
+
+
 def create(geometry, comm=None, **options):
     """Mesh a :class:`cqdfem.geometry.Geometry` on ``comm`` (default: COMM_WORLD).
 
@@ -153,37 +174,16 @@ def create(geometry, comm=None, **options):
     comm = comm or MPI.COMM_WORLD
     if options:
         geometry = geometry.with_mesh(**options)
-    grid = groups = error = None
-    gmsh = compat.gmsh_session_start() if comm.rank == 0 else None
-    if comm.rank == 0:
-        try:
-            grid = stack.build(geometry)
-            groups = stack.to_gmsh(grid)
-        except InputError as e:
-            error = e
-        except Exception as e:   # report on every rank rather than hang the others
-            error = RuntimeError(f"building the gmsh model failed: {type(e).__name__}: {e}")
-    error = comm.bcast(error, root=0)
-    if error is not None:
-        compat.gmsh_session_end(gmsh)
-        raise error
-    meta = comm.bcast(None if grid is None else
-                      (groups, grid.region_layer, grid.region_material, grid.layer_cells), root=0)
-    groups, region_layer, region_material, layer_cells = meta
-    try:
-        mesh, cell_tags, facet_tags = compat.model_to_mesh(gmsh.model if gmsh else None, comm, 0,
-                                                           gdim=geometry.mesh.dimension)
-    finally:
-        compat.gmsh_session_end(gmsh)
-    # The gmsh model is in micrometres (see cqdfem.mesh.grid); DOLFINx works in SI.
-    mesh.geometry.x[:] *= UM
+    plan = on_root(comm, lambda: stack.plan(geometry), "building the mesh plan")
+    _, points, cells, cell_values, facets, facet_values = plan.share(comm.rank, comm.size)
+    # The plan is in micrometres (see cqdfem.mesh.grid); DOLFINx works in SI.
+    mesh, cell_tags, facet_tags = compat.create_mesh(comm, plan.cell_type, points[:, :plan.dim] * UM,
+                                                     cells, cell_values, facets, facet_values)
     cell_tags.name, facet_tags.name = "regions", "boundaries"
-    tdim = geometry.mesh.dimension
-    return StackMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
-                     regions={n: t for n, (d, t) in groups.items() if d == tdim},
-                     boundaries={n: t for n, (d, t) in groups.items() if d == tdim - 1},
-                     region_layer=region_layer, region_material=region_material,
-                     layer_cells=layer_cells, geometry=geometry, grid=grid)
+    return StackMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags, regions=plan.regions,
+                     boundaries=plan.boundaries, region_layer=plan.region_layer,
+                     region_material=plan.region_material, layer_cells=plan.layer_cells,
+                     geometry=geometry, plan=plan)
 
 
 def exact_layer_volumes(geometry):

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from cqdfem import compat
 from cqdfem.errors import InputError
 
 UM = 1e-6  # metres per model unit
@@ -377,128 +378,189 @@ def region_material(layer, region):
     return layer.material
 
 
-def build(geometry):
-    """The stack's :class:`StackGrid` for ``geometry.mesh['dimension']`` (1, 2 or 3)."""
+@dataclasses.dataclass
+class Plan:
+    """A stack mesh before it is made: one lateral mesh and the vertical nodes it is extruded along.
+
+    The whole mesh is the lateral mesh (a point in 1D, segments in x or r in 2D, triangles in 3D)
+    repeated at every node height. Global vertex ``j·n2 + i`` is lateral node ``i`` at height ``z[j]``,
+    so any range of cell layers can be made on any rank from the plan alone: its memory is that of
+    the lateral mesh, not of the stack.
+    """
+    dim: int
+    z: np.ndarray                      # node heights (µm)
+    layer_cells: dict                  # layer name -> cells through its thickness
+    layer_of_cell: np.ndarray          # layer index of each cell layer
+    lateral: np.ndarray                # (n2, dim - 1) lateral node coordinates (µm)
+    cells2: np.ndarray                 # (m, dim) lateral cells, vertex numbers ascending
+    in_spot: np.ndarray                # (m,) flags of the lateral cells
+    in_pillar: np.ndarray
+    sides: dict                        # role -> (k, dim - 1) lateral boundary facets
+    names: list                        # per layer: {(in_spot, in_pillar): region name}
+    region_layer: dict                 # region name -> layer name
+    region_material: dict              # region name -> Material
+    axisymmetric: bool = False
+
+    cell_type = property(lambda self: ("line", "triangle", "tetra")[self.dim - 1])
+    n2 = property(lambda self: len(self.lateral))
+    n_layers = property(lambda self: len(self.z) - 1)
+
+    @property
+    def regions(self):
+        """Region name -> tag (1, 2, ... in sorted name order, the same on every rank and run)."""
+        return {name: i + 1 for i, name in enumerate(sorted(self.region_layer))}
+
+    @property
+    def boundaries(self):
+        roles = ["bottom", "top", *self.sides]
+        return {role: 101 + i for i, role in enumerate(sorted(roles))}
+
+    def points(self, lo, hi):
+        """Coordinates (µm, (n, 3)) of node layers lo..hi-1: global vertices lo·n2 .. hi·n2 - 1."""
+        z = self.z[lo:hi]
+        out = np.zeros((len(z) * self.n2, 3))
+        out[:, :self.dim - 1] = np.tile(self.lateral, (len(z), 1))
+        out[:, self.dim - 1] = np.repeat(z, self.n2)
+        return out
+
+    def _prisms(self, k):
+        """The cells of cell layer ``k`` (global vertex numbers): ``dim`` of them per lateral cell,
+        all the first ones first."""
+        n2, c = self.n2, self.cells2
+        if self.dim == 1:
+            return np.stack([c[:, 0] + k * n2, c[:, 0] + (k + 1) * n2], 1)
+        if self.dim == 2:
+            a, b = c[:, 0], c[:, 1]
+            a0, b0, a1, b1 = a + k * n2, b + k * n2, a + (k + 1) * n2, b + (k + 1) * n2
+            # The diagonal alternates by row: every vertex then touches equal areas above and below
+            # it, so a source or a heat capacity that jumps at a layer interface loads both sides
+            # alike (one diagonal direction throughout put 2/3 of the load on one side at the
+            # symmetry column and made a laterally uniform film up to 7 % cooler there than in 1D).
+            if k % 2 == 0:
+                return np.concatenate([np.stack([a0, b0, b1], 1), np.stack([a0, b1, a1], 1)])
+            return np.concatenate([np.stack([a0, b0, a1], 1), np.stack([b0, b1, a1], 1)])
+        # Each prism is cut by a rule on its vertices' order (a < b < c), which makes the cut of
+        # every shared quad face agree. The order is reversed in odd layers so that each vertex
+        # touches equal volumes above and below (the same reason as the 2D diagonals).
+        a, b, cc = (c[:, 0], c[:, 1], c[:, 2]) if k % 2 == 0 else (c[:, 2], c[:, 1], c[:, 0])
+        a0, b0, c0 = a + k * n2, b + k * n2, cc + k * n2
+        a1, b1, c1 = a0 + n2, b0 + n2, c0 + n2
+        # A quad face (p, q), p before q in that order, is cut along p0-q1 by both its prisms.
+        return np.concatenate([np.stack([a0, b0, c0, c1], 1), np.stack([a0, b0, b1, c1], 1),
+                               np.stack([a0, a1, b1, c1], 1)])
+
+    def _side(self, k, e):
+        """Boundary facets of cell layer ``k`` over lateral boundary facets ``e``."""
+        n2 = self.n2
+        if self.dim == 2:
+            return np.stack([e[:, 0] + k * n2, e[:, 0] + (k + 1) * n2], 1)
+        p0, q0, p1, q1 = e[:, 0] + k * n2, e[:, 1] + k * n2, e[:, 0] + (k + 1) * n2, e[:, 1] + (k + 1) * n2
+        if k % 2:                 # the cut runs q0-p1 where the vertex order is reversed
+            p0, q0, p1, q1 = q0, p0, q1, p1
+        return np.concatenate([np.stack([p0, q0, q1], 1), np.stack([p0, q1, p1], 1)])
+
+    def cells(self, lo, hi):
+        """Region name -> cells of cell layers lo..hi-1 (global vertex numbers), regions in sorted order."""
+        per = self.dim               # cells per lateral cell in a layer: 1 line, 2 triangles, 3 tetrahedra
+        flags = (np.tile(self.in_spot, per), np.tile(self.in_pillar, per))
+        out = {}
+        for k in range(lo, hi):
+            names = self.names[self.layer_of_cell[k]]
+            cells = self._prisms(k)
+            for (s, p), name in names.items():
+                mask = (flags[0] == s) & (flags[1] == p)
+                if mask.any():
+                    out.setdefault(name, []).append(cells[mask])
+        return {name: np.concatenate(out[name]) for name in sorted(out)}
+
+    def facets(self, lo, hi):
+        """Boundary role -> facets inside cell layers lo..hi-1 (the bottom and top where they lie)."""
+        out = {}
+        if lo == 0 < hi:
+            out["bottom"] = self.cells2.copy()
+        if lo < self.n_layers == hi:
+            out["top"] = self.cells2 + self.n_layers * self.n2
+        for role, e in self.sides.items():
+            parts = [self._side(k, e) for k in range(lo, hi)]
+            if parts:
+                out[role] = np.concatenate(parts)
+        return out
+
+    def share(self, rank, size):
+        """This rank's (first global vertex, points µm, cells, cell tags, facets, facet tags).
+
+        Cell layers and node layers are each split into ``size`` contiguous ranges, so every rank
+        makes 1/size of the mesh and the vertices it lists are a contiguous block in rank order
+        (what ``dolfinx.mesh.create_mesh`` takes as distributed input).
+        """
+        nodes = self.n_layers + 1
+        j0, j1 = nodes * rank // size, nodes * (rank + 1) // size
+        k0, k1 = self.n_layers * rank // size, self.n_layers * (rank + 1) // size
+        c, cv = _tagged(self.cells(k0, k1), self.regions, self.dim + 1)
+        f, fv = _tagged(self.facets(k0, k1), self.boundaries, self.dim)
+        return j0 * self.n2, self.points(j0, j1), c, cv, f, fv
+
+    def grid(self):
+        """The whole mesh as a :class:`StackGrid` (one rank's memory: for writers and tests)."""
+        return StackGrid(dim=self.dim, points=self.points(0, self.n_layers + 1), cell_type=self.cell_type,
+                         regions=self.cells(0, self.n_layers), boundaries=self.facets(0, self.n_layers),
+                         region_layer=self.region_layer, region_material=self.region_material,
+                         layer_cells=self.layer_cells, axisymmetric=self.axisymmetric)
+
+
+def _tagged(parts, tags, width):
+    """One (n, width) entity array and its tag values from {name: entities}."""
+    if not parts:
+        return np.zeros((0, width), np.int64), np.zeros(0, np.int32)
+    return (np.concatenate(list(parts.values())).astype(np.int64),
+            np.concatenate([np.full(len(v), tags[n], np.int32) for n, v in parts.items()]))
+
+
+def plan(geometry):
+    """The :class:`Plan` of ``geometry``'s stack. In 3D this meshes the lateral plane with gmsh (run
+    it on one rank: ``cqdfem.mesh.create`` does, and broadcasts the plan)."""
     dim = geometry.mesh.dimension
     z, layer_cells = vertical_nodes(geometry)
     layer_of_cell = np.repeat(np.arange(len(geometry.layers)), [layer_cells[l.name] for l in geometry.layers])
-    regions, owner = {}, {}
     axisym = geometry.mesh.coordinates == "axisymmetric"
-
-    def add(region, cells, layer):
-        regions.setdefault(region, []).append(cells)
-        owner[region] = layer
-
     if dim == 1:
-        points = np.zeros((len(z), 3))
-        points[:, 0] = z
-        cells = np.stack([np.arange(len(z) - 1), np.arange(1, len(z))], axis=1)
-        for i, layer in enumerate(geometry.layers):
-            # No lateral extent: the whole film is under the spot; a pillar layer is homogenised.
-            name = f"{layer.name}.spot" if layer.active else layer.name
-            add(name, cells[layer_of_cell == i], layer)
-        boundaries = {"bottom": np.array([[0]]), "top": np.array([[len(z) - 1]])}
-        cell_type = "line"
+        # No lateral extent: the whole film is under the spot; a pillar layer is homogenised.
+        lateral, cells2 = np.zeros((1, 0)), np.zeros((1, 1), np.int64)
+        in_spot, in_pillar, sides = np.ones(1, bool), np.zeros(1, bool), {}
     elif dim == 2:
         xs, in_spot, in_pillar = lateral_nodes(geometry)
         nx = len(xs)
-        X, Z = np.meshgrid(xs, z)
-        points = np.stack([X.ravel(), Z.ravel(), np.zeros(X.size)], axis=1)
-        ix, iz = np.meshgrid(np.arange(nx - 1), np.arange(len(z) - 1))
-        ix, iz = ix.ravel(), iz.ravel()
-        p00, p10 = iz * nx + ix, iz * nx + ix + 1
-        p01, p11 = p00 + nx, p10 + nx
-        # The diagonal alternates by row: every vertex then touches equal areas above and below it,
-        # so a source or a heat capacity that jumps at a layer interface loads both sides alike (one
-        # diagonal direction throughout put 2/3 of the load on one side at the symmetry column and
-        # made a laterally uniform film up to 7 % cooler there than in 1D).
-        even = (iz % 2 == 0)[:, None]
-        tri = np.concatenate([np.where(even, np.stack([p00, p10, p11], 1), np.stack([p00, p10, p01], 1)),
-                              np.where(even, np.stack([p00, p11, p01], 1), np.stack([p10, p11, p01], 1))])
-        seg = np.concatenate([ix, ix])
-        lay = np.concatenate([layer_of_cell[iz]] * 2)
-        for i, layer in enumerate(geometry.layers):
-            for s in (False, True):
-                for p in (False, True):
-                    mask = (lay == i) & (in_spot[seg] == s) & (in_pillar[seg] == p)
-                    if mask.any():
-                        add(region_name(layer, s, p), tri[mask], layer)
-        top = (len(z) - 1) * nx
-        bottom = np.stack([np.arange(nx - 1), np.arange(1, nx)], 1)
-        left = np.stack([np.arange(len(z) - 1) * nx, np.arange(1, len(z)) * nx], 1)
-        boundaries = {"bottom": bottom, "top": bottom + top, "side": left + nx - 1}
+        lateral = xs[:, None]
+        cells2 = np.stack([np.arange(nx - 1), np.arange(1, nx)], 1)
+        first, last = np.array([[0]]), np.array([[nx - 1]])
         if geometry.symmetric or axisym:
-            boundaries["axis" if axisym else "symmetry"] = left
+            sides = {"axis" if axisym else "symmetry": first, "side": last}
         else:
-            boundaries["side"] = np.concatenate([left, left + nx - 1])
-        cell_type = "triangle"
+            sides = {"side": np.concatenate([first, last])}
     else:
-        p2, tris, in_spot, in_pillar, lateral_roles = lateral_mesh_3d(geometry)
-        n2 = len(p2)
-        points = np.concatenate([np.column_stack([p2, np.full(n2, zk)]) for zk in z])
-        tris = np.sort(tris, axis=1)
-        for k in range(len(z) - 1):
-            # Each prism is cut by a rule on its vertices' order (a < b < c), which makes the cut of
-            # every shared quad face agree. The order is reversed in odd layers so that each vertex
-            # touches equal volumes above and below (the same reason as the 2D diagonals).
-            a, b, c = (tris[:, 0], tris[:, 1], tris[:, 2]) if k % 2 == 0 else (tris[:, 2], tris[:, 1], tris[:, 0])
-            a0, b0, c0, a1, b1, c1 = a + k * n2, b + k * n2, c + k * n2, a + (k + 1) * n2, b + (k + 1) * n2, c + (k + 1) * n2
-            # A quad face (p, q), p before q in that order, is cut along p0-q1 by both its prisms.
-            tets = np.concatenate([np.stack([a0, b0, c0, c1], 1), np.stack([a0, b0, b1, c1], 1),
-                                   np.stack([a0, a1, b1, c1], 1)])
-            layer = geometry.layers[layer_of_cell[k]]
-            s3, p3 = np.tile(in_spot, 3), np.tile(in_pillar, 3)
-            for s in (False, True):
-                for p in (False, True):
-                    mask = (s3 == s) & (p3 == p)
-                    if mask.any():
-                        add(region_name(layer, s, p), tets[mask], layer)
-        boundaries = {"bottom": tris, "top": tris + (len(z) - 1) * n2}
-        for role, e in lateral_roles.items():
-            e = np.sort(e, axis=1)
-            faces = []
-            for k in range(len(z) - 1):
-                p0, q0, p1, q1 = e[:, 0] + k * n2, e[:, 1] + k * n2, e[:, 0] + (k + 1) * n2, e[:, 1] + (k + 1) * n2
-                if k % 2:                 # the cut runs q0-p1 where the vertex order is reversed
-                    p0, q0, p1, q1 = q0, p0, q1, p1
-                faces += [np.stack([p0, q0, q1], 1), np.stack([p0, q1, p1], 1)]
-            boundaries[role] = np.concatenate(faces)
-        cell_type = "tetra"
-    regions = {name: np.concatenate(parts) for name, parts in regions.items()}
-    return StackGrid(dim=dim, points=points, cell_type=cell_type, regions=regions, boundaries=boundaries,
-                     region_layer={r: l.name for r, l in owner.items()},
-                     region_material={r: (l.homogenised() if dim == 1 else region_material(l, r))
-                                      for r, l in owner.items()},
-                     layer_cells=layer_cells, axisymmetric=axisym)
+        gmsh = compat.gmsh_session_start()
+        try:
+            lateral, cells2, in_spot, in_pillar, sides = lateral_mesh_3d(geometry)
+        finally:
+            compat.gmsh_session_end(gmsh)
+        cells2 = np.sort(cells2, axis=1)
+        sides = {role: np.sort(e, axis=1) for role, e in sides.items()}
+    combos = set(zip(in_spot.tolist(), in_pillar.tolist()))
+    names, region_layer, region_material_ = [], {}, {}
+    for layer in geometry.layers:
+        by_flags = {}
+        for s, p in sorted(combos):
+            name = (f"{layer.name}.spot" if layer.active else layer.name) if dim == 1 else region_name(layer, s, p)
+            by_flags[(s, p)] = name
+            region_layer[name] = layer.name
+            region_material_[name] = layer.homogenised() if dim == 1 else region_material(layer, name)
+        names.append(by_flags)
+    return Plan(dim=dim, z=z, layer_cells=layer_cells, layer_of_cell=layer_of_cell, lateral=lateral,
+                cells2=cells2.astype(np.int64), in_spot=in_spot, in_pillar=in_pillar, sides=sides,
+                names=names, region_layer=region_layer, region_material=region_material_,
+                axisymmetric=axisym)
 
 
-GMSH_TYPES = {"line": (1, 15), "triangle": (2, 1), "tetra": (4, 2)}   # cell type, facet type
-
-
-def to_gmsh(grid, name="stack"):
-    """Load a :class:`StackGrid` into the current gmsh session as a discrete model.
-
-    One physical group per region (named after it) and per boundary role; tags are assigned in sorted
-    name order so they are the same on every run. Returns {name: (dim, tag)}.
-    """
-    import gmsh
-
-    gmsh.model.add(name)
-    tdim = grid.dim
-    cell_type, facet_type = GMSH_TYPES[grid.cell_type]
-    groups, elem = {}, 1
-    holder = gmsh.model.addDiscreteEntity(tdim)
-    gmsh.model.mesh.addNodes(tdim, holder, np.arange(1, len(grid.points) + 1), grid.points.ravel())
-    for i, region in enumerate(sorted(grid.regions)):
-        cells = grid.regions[region]
-        ent = holder if i == 0 else gmsh.model.addDiscreteEntity(tdim)
-        gmsh.model.mesh.addElementsByType(ent, cell_type, np.arange(elem, elem + len(cells)), (cells + 1).ravel())
-        elem += len(cells)
-        groups[region] = (tdim, gmsh.model.addPhysicalGroup(tdim, [ent], i + 1, name=region))
-    for i, role in enumerate(sorted(grid.boundaries)):
-        facets = grid.boundaries[role]
-        ent = gmsh.model.addDiscreteEntity(tdim - 1)
-        gmsh.model.mesh.addElementsByType(ent, facet_type, np.arange(elem, elem + len(facets)), (facets + 1).ravel())
-        elem += len(facets)
-        groups[role] = (tdim - 1, gmsh.model.addPhysicalGroup(tdim - 1, [ent], 100 + i + 1, name=role))
-    return groups
+def build(geometry):
+    """The stack's whole mesh, :class:`StackGrid`, for ``geometry.mesh.dimension`` (1, 2 or 3)."""
+    return plan(geometry).grid()
