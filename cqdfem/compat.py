@@ -58,35 +58,22 @@ def model_to_mesh(model, comm, rank, gdim):
     return gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
 
 
-def create_mesh(comm, cell_type, x, cells, cell_values, facets, facet_values):
-    """(mesh, cell tags, facet tags) from input distributed over the ranks in any way.
+def create_mesh(comm, cell_type, x, cells):
+    """An affine (degree-1) mesh from input distributed over the ranks in any way.
 
     ``x`` holds this rank's block of the global node list (rank order: its first row is global node
-    sum of the lower ranks' rows); ``cells`` and ``facets`` use global node numbers and may sit on
-    any rank. Affine (degree-1) cells. ``create_mesh`` swapped its ``x`` and element arguments in
-    0.10, hence keywords.
+    sum of the lower ranks' rows); ``cells`` use global node numbers and may sit on any rank.
+    ``create_mesh`` swapped its ``x`` and element arguments in 0.10, hence keywords.
     """
     import basix.ufl
     import numpy as np
     import ufl
-    from dolfinx import graph
     from dolfinx import mesh as dmesh
-    from dolfinx.io.utils import distribute_entity_data
 
-    gdim = x.shape[1]
     cell_type = {"line": "interval", "tetra": "tetrahedron"}.get(cell_type, cell_type)   # meshio -> basix
-    domain = ufl.Mesh(basix.ufl.element("Lagrange", cell_type, 1, shape=(gdim,), dtype=np.float64))
-    msh = dmesh.create_mesh(comm, cells=np.ascontiguousarray(cells, dtype=np.int64),
-                            x=np.ascontiguousarray(x, dtype=np.float64), e=domain)
-    tdim = msh.topology.dim
-    tags = []
-    for dim, entities, values in ((tdim, cells, cell_values), (tdim - 1, facets, facet_values)):
-        local, local_values = distribute_entity_data(msh, dim, np.asarray(entities, dtype=np.int64), values)
-        msh.topology.create_connectivity(dim, tdim)
-        msh.topology.create_connectivity(dim, 0)
-        tags.append(dmesh.meshtags_from_entities(msh, dim, graph.adjacencylist(local),
-                                                 local_values.astype(np.int32, copy=False)))
-    return msh, tags[0], tags[1]
+    domain = ufl.Mesh(basix.ufl.element("Lagrange", cell_type, 1, shape=(x.shape[1],), dtype=np.float64))
+    return dmesh.create_mesh(comm, cells=np.ascontiguousarray(cells, dtype=np.int64),
+                             x=np.ascontiguousarray(x, dtype=np.float64), e=domain)
 
 
 def write_mesh_xdmf(path, mesh, cell_tags=None, facet_tags=None):

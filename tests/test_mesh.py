@@ -209,15 +209,19 @@ def test_rank_shares_make_the_whole_mesh(name):
     def keyed(entities, values):
         return sorted(zip(map(tuple, np.sort(entities, axis=1).tolist()), values.tolist()))
     cells = keyed(*stack._tagged(whole.regions, p.regions, p.dim + 1))
-    facets = keyed(*stack._tagged(whole.boundaries, p.boundaries, p.dim))
     for size in (1, 2, 3, 7):
         shares = [p.share(r, size) for r in range(size)]
         offsets = [s[0] for s in shares]
         assert offsets == list(np.cumsum([0] + [len(s[1]) for s in shares[:-1]]))
         assert np.array_equal(np.concatenate([s[1] for s in shares]), whole.points)
-        assert keyed(np.concatenate([s[2] for s in shares]), np.concatenate([s[3] for s in shares])) == cells
-        assert keyed(np.concatenate([s[4] for s in shares]), np.concatenate([s[5] for s in shares])) == facets
-        assert all(s[2].max(initial=0) < n_points for s in shares)
+        mine = np.concatenate([s[2] for s in shares])
+        # the tags each rank gives its cells from their vertex numbers alone are the regions' tags
+        assert keyed(mine, p.cell_tags(mine)) == cells
+    facets, values = stack._tagged(whole.boundaries, p.boundaries, p.dim)
+    assert np.array_equal(p.facet_tags(facets), values)
+    middle = mine[mine.min(axis=1) // p.n2 == p.n_layers // 2][:1]
+    assert p.facet_tags(middle[:, :p.dim]).tolist() == [0]     # a facet inside the stack: no role
+    assert p.cell_tags(middle[:, ::-1] + p.n2 * p.n_layers).tolist() == [0]   # above the stack: none
     biggest = max(np.asarray(v).size for v in vars(p).values() if isinstance(v, np.ndarray))
     assert biggest <= max(p.lateral.size, p.cells2.size, p.z.size)
     assert n_points == p.n2 * len(p.z) and len(cells) == sum(len(c) for c in whole.regions.values())

@@ -175,10 +175,24 @@ def create(geometry, comm=None, **options):
     if options:
         geometry = geometry.with_mesh(**options)
     plan = on_root(comm, lambda: stack.plan(geometry), "building the mesh plan")
-    _, points, cells, cell_values, facets, facet_values = plan.share(comm.rank, comm.size)
+    _, points, cells = plan.share(comm.rank, comm.size)
     # The plan is in micrometres (see cqdfem.mesh.grid); DOLFINx works in SI.
-    mesh, cell_tags, facet_tags = compat.create_mesh(comm, plan.cell_type, points[:, :plan.dim] * UM,
-                                                     cells, cell_values, facets, facet_values)
+    mesh = compat.create_mesh(comm, plan.cell_type, points[:, :plan.dim] * UM, cells)
+    del points, cells
+    # Tags from each entity's input vertex numbers (the plan's arithmetic numbering): local, no messages.
+    from dolfinx import mesh as dmesh
+
+    tdim = plan.dim
+    number = mesh.geometry.input_global_indices
+    n_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    values = plan.cell_tags(number[compat.geometry_dofmap(mesh)[:n_cells]])
+    if comm.allreduce(int(np.any(values == 0))):       # every rank raises, none waits
+        raise RuntimeError("the distributed mesh has cells its plan does not make")
+    cell_tags = dmesh.meshtags(mesh, tdim, np.arange(n_cells, dtype=np.int32), values)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    exterior = dmesh.exterior_facet_indices(mesh.topology)
+    values = plan.facet_tags(number[dmesh.entities_to_geometry(mesh, tdim - 1, exterior)])
+    facet_tags = dmesh.meshtags(mesh, tdim - 1, exterior[values > 0], values[values > 0])
     cell_tags.name, facet_tags.name = "regions", "boundaries"
     return StackMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags, regions=plan.regions,
                      boundaries=plan.boundaries, region_layer=plan.region_layer,

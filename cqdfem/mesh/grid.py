@@ -487,7 +487,7 @@ class Plan:
         return out
 
     def share(self, rank, size):
-        """This rank's (first global vertex, points µm, cells, cell tags, facets, facet tags).
+        """This rank's (first global vertex, points µm, cells in global vertex numbers).
 
         Cell layers and node layers are each split into ``size`` contiguous ranges, so every rank
         makes 1/size of the mesh and the vertices it lists are a contiguous block in rank order
@@ -496,9 +496,46 @@ class Plan:
         nodes = self.n_layers + 1
         j0, j1 = nodes * rank // size, nodes * (rank + 1) // size
         k0, k1 = self.n_layers * rank // size, self.n_layers * (rank + 1) // size
-        c, cv = _tagged(self.cells(k0, k1), self.regions, self.dim + 1)
-        f, fv = _tagged(self.facets(k0, k1), self.boundaries, self.dim)
-        return j0 * self.n2, self.points(j0, j1), c, cv, f, fv
+        cells = self.cells(k0, k1)
+        c = np.concatenate(list(cells.values())) if cells else np.zeros((0, self.dim + 1), np.int64)
+        return j0 * self.n2, self.points(j0, j1), c.astype(np.int64)
+
+    # Tags from vertex numbers alone: a cell or facet knows its layer (vertex // n2) and its lateral
+    # cell or facet (the distinct vertex % n2), so every rank tags its cells after partitioning
+    # without asking any other rank.
+
+    def cell_tags(self, vertices):
+        """Region tag of each cell given by its (global) vertex numbers, (n, dim + 1); 0 for a cell
+        the plan does not make (never raises: callers check collectively)."""
+        vertices = np.asarray(vertices, dtype=np.int64)
+        k = vertices.min(axis=1) // self.n2
+        spans_a_layer = (vertices.max(axis=1) // self.n2 == k + 1) & (k < self.n_layers)
+        k = np.where(spans_a_layer, k, 0)
+        lateral = _lookup(self.cells2, _distinct(vertices % self.n2, self.dim), self.n2)
+        table = np.zeros((len(self.names), 2, 2), np.int32)
+        regions = self.regions
+        for i, names in enumerate(self.names):
+            for (sp, pp), name in names.items():
+                table[i, int(sp), int(pp)] = regions[name]
+        tags = table[self.layer_of_cell[k], self.in_spot[lateral].astype(int), self.in_pillar[lateral].astype(int)]
+        return np.where((lateral >= 0) & spans_a_layer, tags, 0)
+
+    def facet_tags(self, vertices):
+        """Boundary tag of each facet given by its (global) vertex numbers, (n, dim); 0 for a facet
+        inside the stack (in 1D, DOLFINx counts a vertex between two ranks as exterior)."""
+        vertices = np.asarray(vertices, dtype=np.int64)
+        layer = vertices // self.n2
+        out = np.zeros(len(vertices), np.int32)
+        roles = self.boundaries
+        out[np.all(layer == 0, axis=1)] = roles["bottom"]
+        out[np.all(layer == self.n_layers, axis=1)] = roles["top"]
+        rest = np.flatnonzero(out == 0)
+        if len(rest) and self.dim > 1:
+            lateral = _distinct(vertices[rest] % self.n2, self.dim - 1)
+            for role, e in self.sides.items():
+                found = _lookup(e, lateral, self.n2) >= 0
+                out[rest[found]] = roles[role]
+        return out
 
     def grid(self):
         """The whole mesh as a :class:`StackGrid` (one rank's memory: for writers and tests)."""
@@ -506,6 +543,29 @@ class Plan:
                          regions=self.cells(0, self.n_layers), boundaries=self.facets(0, self.n_layers),
                          region_layer=self.region_layer, region_material=self.region_material,
                          layer_cells=self.layer_cells, axisymmetric=self.axisymmetric)
+
+
+def _distinct(rows, count):
+    """The ``count`` distinct values of each row, ascending; -1 filling a row with fewer."""
+    rows = np.sort(rows, axis=1)
+    keep = np.concatenate([np.ones((len(rows), 1), bool), np.diff(rows, axis=1) != 0], axis=1)
+    out = np.full((len(rows), count), -1, np.int64)
+    ok = keep.sum(axis=1) == count
+    out[ok] = rows[ok][keep[ok]].reshape(-1, count)
+    return out
+
+
+def _lookup(table, rows, n):
+    """Index in ``table`` (rows of ascending lateral vertex numbers < n) of each row, -1 if absent."""
+    def key(a):
+        a = np.asarray(a, dtype=np.int64)
+        return sum(a[:, i] * n ** (a.shape[1] - 1 - i) for i in range(a.shape[1]))
+    ref = key(np.sort(table, axis=1))
+    order = np.argsort(ref)
+    want = key(rows)
+    pos = np.minimum(np.searchsorted(ref[order], want), len(ref) - 1)
+    idx = order[pos]
+    return np.where(ref[idx] == want, idx, -1)
 
 
 def _tagged(parts, tags, width):
