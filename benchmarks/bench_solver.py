@@ -46,7 +46,10 @@ def main():
     p.add_argument("--preset", choices=sorted(PRESETS), default="tuned")
     p.add_argument("--options", default="", help="more PETSc options, a TOML inline table's inside")
     p.add_argument("--steps", type=int, default=0, help="run only the first N steps (0: all)")
-    p.add_argument("--profile", action="store_true", help="mesh time, memory and PETSc's event log per rank")
+    p.add_argument("--profile", metavar="JSON", help="mesh time, memory and PETSc's event log per rank, "
+                   "printed and written to JSON (input of benchmarks/project_scaling.py)")
+    p.add_argument("--partition-only", action="store_true",
+                   help="with --profile: mesh and dof layout only (owned/ghost dofs, neighbours), no solve")
     a = p.parse_args()
     import resource
 
@@ -66,6 +69,11 @@ def main():
     sm = meshlib.create(m.geometry)
     t_mesh = time.perf_counter() - t_mesh
     rss_mesh = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if a.partition_only:
+        from dolfinx import fem
+
+        V = fem.functionspace(sm.mesh, ("Lagrange", 1))
+        return profile(comm, V, t_mesh, rss_mesh, 0, a.profile, a.mesh)
     s = heat_solver(sm, m)
     s.add_source(m.source.power_density, profile=m.profile)
     th = m.thermal
@@ -84,30 +92,41 @@ def main():
               f"step ({1e9 * wall / steps / dofs:.0f} ns per dof-step) on {MPI.COMM_WORLD.size} rank(s); film peak "
               f"{max(h.column('film_max_temperature_K')):.9f} K")
     if a.profile:
-        profile(comm, s, sm, t_mesh, rss_mesh, len(times) - 1)
+        profile(comm, s.V, t_mesh, rss_mesh, len(times) - 1, a.profile, a.mesh,
+                {"wall_s": wall, "iterations": s.iterations, "amg_setups": s.factorisations,
+                 "film_peak_K": max(h.column("film_max_temperature_K"))})
 
 
 EVENTS = ("KSPSolve", "PCApply", "PCSetUp", "MatMult", "VecTDot", "VecNorm", "VecScatterBegin")
 
 
-def profile(comm, s, sm, t_mesh, rss_mesh, steps):
-    """One line per rank: memory, dofs, and per step: each event's time, messages, bytes, reductions."""
+def profile(comm, V, t_mesh, rss_mesh, steps, path, mesh, run=None):
+    """One line per rank: memory, dofs, neighbours and per step each event's count, time, messages,
+    bytes and reductions; all of it also to ``path`` (JSON)."""
+    import json
     import resource
 
+    import numpy as np
     from petsc4py import PETSc
 
-    imap = s.V.dofmap.index_map
-    info = {e: PETSc.Log.Event(e).getPerfInfo() for e in EVENTS}
+    imap = V.dofmap.index_map
     row = {"rank": comm.rank, "mesh_s": t_mesh, "peak_MB_after_mesh": rss_mesh,
            "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "owned_dofs": imap.size_local, "ghost_dofs": imap.num_ghosts,
-           "neighbours": len(set(imap.owners)) if hasattr(imap, "owners") else None,
-           **{f"{e}_{k}": v / steps for e, i in info.items() for k, v in i.items() if k != "flops"}}
+           "neighbours": int(len(np.unique(imap.owners))) if imap.num_ghosts else 0}
+    if steps:
+        for e in EVENTS:
+            for k, v in PETSc.Log.Event(e).getPerfInfo().items():
+                if k != "flops":
+                    row[f"{e}_{k}"] = v / steps
     rows = comm.gather(row, root=0)
     if comm.rank == 0:
         print("per rank (event figures per step: count, time s, numMessages, messageLength bytes, numReductions):")
         for r in rows:
             print("  " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+        with open(path, "w") as f:
+            json.dump({"ranks": comm.size, "mesh": mesh, "steps": steps, "dofs": imap.size_global,
+                       "run": run, "per_rank": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

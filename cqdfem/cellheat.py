@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from . import compat
+from .mesh import on_root
 
 UM = 1e-6         # the gmsh model is built in micrometres (well-scaled tolerances)
 
@@ -195,51 +196,48 @@ def _mesh(cell, cells, comm, with_neighbours):
         z += h / UM
     z_hi = z
     kvals = np.array([0.0, cell.k_pillar, cell.k_host] + [kk for _, _, kk in slabs])
-    gmsh = compat.gmsh_session_start() if comm.rank == 0 else None
-    error = None
-    if comm.rank == 0:
-        try:
-            occ = gmsh.model.occ
-            gmsh.model.add("cell")
-            pillar = occ.addCylinder(L / 2, L / 2, z_layer, 0, 0, t, r)
-            host = occ.addBox(0, 0, z_layer, L, L, t)
-            boxes = [occ.addBox(0, 0, z0, L, L, h) for z0, h, _ in slabs]
-            out, children = occ.fragment([(3, host)], [(3, pillar)] + [(3, b) for b in boxes])
-            occ.synchronize()
-            # after the fragment: host → host minus pillar (and the pillar); slabs unchanged
-            vols = [e[1] for e in out if e[0] == 3]
-            groups = {1: [], 2: []}
-            for vtag in vols:
-                com = gmsh.model.occ.getCenterOfMass(3, vtag)
-                zc = com[2]
-                if z_layer < zc < z_layer + t:
-                    xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(3, vtag)
-                    groups[1 if (xmax - xmin) < L * 0.999 else 2].append(vtag)
-                else:
-                    j = next(i for i, (z0, h, _) in enumerate(slabs) if z0 < zc < z0 + h)
-                    groups.setdefault(3 + j, []).append(vtag)
-            for tag, vs in groups.items():
-                gmsh.model.addPhysicalGroup(3, vs, tag)
-            eps = 1e-6 * L
-            def faces(x0, y0, z0_, x1, y1, z1_):
-                return [e[1] for e in gmsh.model.getEntitiesInBoundingBox(x0 - eps, y0 - eps, z0_ - eps,
-                                                                          x1 + eps, y1 + eps, z1_ + eps, 2)]
-            gmsh.model.addPhysicalGroup(2, faces(0, 0, z_lo, L, L, z_lo), _FACET["bottom"])
-            gmsh.model.addPhysicalGroup(2, faces(0, 0, z_hi, L, L, z_hi), _FACET["top"])
-            gmsh.model.addPhysicalGroup(2, faces(0, 0, z_lo, 0, L, z_hi), _FACET["left"])
-            gmsh.model.addPhysicalGroup(2, faces(L, 0, z_lo, L, L, z_hi), _FACET["right"])
-            h = 2 * r / cells
-            gmsh.option.setNumber("Mesh.CharacteristicLengthMax", h)
-            gmsh.option.setNumber("Mesh.CharacteristicLengthMin", h / 4)
-            gmsh.model.mesh.generate(3)
-            gmsh.model.mesh.setOrder(2)
-        except Exception as e:   # report on every rank rather than hang the others
-            error = RuntimeError(f"meshing the pillar cell failed: {type(e).__name__}: {e}")
-    error = comm.bcast(error, root=0)
-    if error is not None:
-        compat.gmsh_session_end(gmsh)
-        raise error
+
+    def build():        # rank 0, inside the gmsh session opened below
+        occ = gmsh.model.occ
+        gmsh.model.add("cell")
+        pillar = occ.addCylinder(L / 2, L / 2, z_layer, 0, 0, t, r)
+        host = occ.addBox(0, 0, z_layer, L, L, t)
+        boxes = [occ.addBox(0, 0, z0, L, L, h) for z0, h, _ in slabs]
+        out, children = occ.fragment([(3, host)], [(3, pillar)] + [(3, b) for b in boxes])
+        occ.synchronize()
+        # after the fragment: host → host minus pillar (and the pillar); slabs unchanged
+        vols = [e[1] for e in out if e[0] == 3]
+        groups = {1: [], 2: []}
+        for vtag in vols:
+            com = gmsh.model.occ.getCenterOfMass(3, vtag)
+            zc = com[2]
+            if z_layer < zc < z_layer + t:
+                xmin, ymin, _, xmax, ymax, _ = gmsh.model.getBoundingBox(3, vtag)
+                groups[1 if (xmax - xmin) < L * 0.999 else 2].append(vtag)
+            else:
+                j = next(i for i, (z0, h, _) in enumerate(slabs) if z0 < zc < z0 + h)
+                groups.setdefault(3 + j, []).append(vtag)
+        for tag, vs in groups.items():
+            gmsh.model.addPhysicalGroup(3, vs, tag)
+        eps = 1e-6 * L
+        def faces(x0, y0, z0_, x1, y1, z1_):
+            return [e[1] for e in gmsh.model.getEntitiesInBoundingBox(x0 - eps, y0 - eps, z0_ - eps,
+                                                                      x1 + eps, y1 + eps, z1_ + eps, 2)]
+        gmsh.model.addPhysicalGroup(2, faces(0, 0, z_lo, L, L, z_lo), _FACET["bottom"])
+        gmsh.model.addPhysicalGroup(2, faces(0, 0, z_hi, L, L, z_hi), _FACET["top"])
+        gmsh.model.addPhysicalGroup(2, faces(0, 0, z_lo, 0, L, z_hi), _FACET["left"])
+        gmsh.model.addPhysicalGroup(2, faces(L, 0, z_lo, L, L, z_hi), _FACET["right"])
+        h = 2 * r / cells
+        gmsh.option.setNumber("Mesh.CharacteristicLengthMax", h)
+        gmsh.option.setNumber("Mesh.CharacteristicLengthMin", h / 4)
+        gmsh.model.mesh.generate(3)
+        gmsh.model.mesh.setOrder(2)
+
+    gmsh = None
     try:
+        if comm.rank == 0:
+            gmsh = compat.gmsh_session_start()
+        on_root(comm, build, "meshing the pillar cell")
         msh, tags, facets = compat.model_to_mesh(gmsh.model if gmsh else None, comm, 0, gdim=3)
     finally:
         compat.gmsh_session_end(gmsh)

@@ -734,7 +734,7 @@ class HeatSolver:
         def near(ts, t):
             return len(ts) and np.min(np.abs(ts - t)) <= 1e-9 * max(t, 1e-30)
 
-        snapshots = []                  # (t, temperature array) at outputs, for checkpoints
+        snapshots = []                  # (t, temperature array) at outputs, kept only for checkpoints
         previous, current = self.u.x.petsc_vec.copy(), self.u.x.petsc_vec.copy()
         have_previous, dt_prev, i = False, None, 0
         state = checkpoint.load(self.V) if (checkpoint is not None and resume) else None
@@ -744,7 +744,8 @@ class HeatSolver:
             if on_output:
                 self.update_temperature()
                 on_output(t, self)
-                snapshots.append((t, self.temperature.x.array.copy()))
+                if checkpoint is not None:
+                    snapshots.append((t, self.temperature.x.array.copy()))
         else:
             scalars, series, arrays = state
             t, i, have_previous, dt_prev = scalars["t"], scalars["i"], scalars["have_previous"], scalars["dt_prev"]
@@ -782,7 +783,8 @@ class HeatSolver:
             if on_output and near(outputs, t):
                 self.update_temperature()
                 on_output(t, self)
-                snapshots.append((t, self.temperature.x.array.copy()))
+                if checkpoint is not None:         # a resumed run replays them through on_output
+                    snapshots.append((t, self.temperature.x.array.copy()))
             if on_step:
                 on_step(i, max(plan.estimate(i), i), t)
             if checkpoint is not None and checkpoint.due(i):
