@@ -5,6 +5,7 @@ parallel must agree.
 """
 
 import math
+import re
 import tomllib
 
 import numpy as np
@@ -457,6 +458,14 @@ def test_petsc_options_reach_the_solver(tmp_path, cli):
     s, times = _solver_3d(options={"ksp_type": "gmres"})
     s.run(times[:3])
     assert s._cg[0].getType() == "gmres"
+    # hypre's relaxation names carry a slash
+    s, times = _solver_3d(options={"pc_hypre_boomeramg_relax_type_all": "l1scaled-SOR/Jacobi"})
+    s.run(times[:3])
+    from petsc4py import PETSc
+    viewer = PETSc.Viewer().createASCII(str(tmp_path / "pc.txt"))
+    s._cg[0].getPC().view(viewer)
+    viewer.destroy()
+    assert re.search(r"Relax down\s+l1scaled-SOR/Jacobi", (tmp_path / "pc.txt").read_text())
     for bad, key in (('{"-ksp_type" = "gmres"}', "solver.options.-ksp_type"),
                      ('{ksp_type = "gm res"}', "solver.options.ksp_type")):
         r = cli("check", "cases/flagship-3d.toml", "--set", f"solver.options={bad}")

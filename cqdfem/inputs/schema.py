@@ -95,7 +95,7 @@ def petsc_options(value, key):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+]{0,99}", name):
             raise InputError(f"expected a PETSc option name (without the leading '-'), got {name!r}",
                              f"{key}.{name}")
-        if not (isinstance(v, (str, bool, int, float)) and (not isinstance(v, str) or re.fullmatch(r"[\w.+-]{1,64}", v))):
+        if not (isinstance(v, (str, bool, int, float)) and (not isinstance(v, str) or re.fullmatch(r"[\w.+/-]{1,64}", v))):
             raise InputError(f"expected a string, number or boolean value, got {v!r}", f"{key}.{name}")
         out.append((name, v))
     return tuple(out)
