@@ -6,7 +6,8 @@ Everything else in cqdfem calls these helpers instead of version-specific API:
 - ``LinearProblem(..., petsc_options_prefix=...)`` required from 0.10;
 - ``fem.petsc.create_vector(form)`` (0.9) vs ``create_vector(function space)`` (0.10+);
 - ``fem.petsc.assemble_matrix(..., diagonal=)`` (0.9) vs ``diag=`` (0.10+);
-- ``mesh.geometry.dofmap`` deprecated for ``dofmaps[0]`` in 0.11.
+- ``mesh.geometry.dofmap`` deprecated for ``dofmaps[0]`` in 0.11;
+- ``dolfinx.mesh.create_mesh(comm, cells, x, e)`` (0.9) vs ``(comm, cells, e, x)`` (0.10+).
 """
 
 import functools
