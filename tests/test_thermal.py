@@ -312,14 +312,25 @@ def test_anisotropic_conductivity_equals_coordinate_scaled_isotropic():
 
 # --- parallel equality, solver checks, the compat wrappers ---------------------------------------
 
+PARALLEL_MODELS = {
+    "axisymmetric": ('dimension = 2\ncoordinates = "axisymmetric"\nspot_diameter = "20 um"',
+                     '[domain]\nwidth = "100 um"\n', "60 um"),
+    # 3D meshes are extruded by every rank from its own share of the layers (cqdfem.mesh)
+    "3d": ('dimension = 3\nspot = ["8 um", "5 um"]\nspot_cells = 3',
+           '[domain]\nwidth = "30 um"\ndepth = "30 um"\n', "20 um"),
+}
+
+
 @pytest.mark.mpi
-def test_two_ranks_equal_one_rank():
+@pytest.mark.parametrize("model", list(PARALLEL_MODELS))
+def test_two_ranks_equal_one_rank(model):
     from mpi4py import MPI
 
+    mesh, domain, substrate = PARALLEL_MODELS[model]
+
     def run(comm):
-        g = geometry([("substrate", '"MgF2"', "60 um", False), ("film", '"CQD-inorganic"', "120 nm", True)],
-                     mesh='dimension = 2\ncoordinates = "axisymmetric"\nspot_diameter = "20 um"',
-                     domain='[domain]\nwidth = "100 um"\n')
+        g = geometry([("substrate", '"MgF2"', substrate, False), ("film", '"CQD-inorganic"', "120 nm", True)],
+                     mesh=mesh, domain=domain)
         s = thermal.HeatSolver(meshlib.create(g, comm))
         s.add_source(7e14, profile=thermal.Profile(duration=5e-7))
         h = s.run(thermal.time_grid(1e-6, 1e-10))
@@ -331,28 +342,6 @@ def test_two_ranks_equal_one_rank():
         assert np.allclose(a, b, rtol=1e-9, atol=0)
     assert world[0].max() > 300                     # it did heat, then cooled after the pulse
     assert world[0][-1] < world[0].max()
-
-
-@pytest.mark.mpi
-def test_two_ranks_equal_one_rank_3d():
-    # 3D meshes are extruded by every rank from its own share of the layers (cqdfem.mesh): the film's
-    # temperatures on 2 ranks equal those of one rank to the solver's tolerance.
-    from mpi4py import MPI
-
-    def run(comm):
-        g = geometry([("substrate", '"MgF2"', "20 um", False), ("film", '"CQD-inorganic"', "120 nm", True)],
-                     mesh='dimension = 3\nspot = ["8 um", "5 um"]\nspot_cells = 3',
-                     domain='[domain]\nwidth = "30 um"\ndepth = "30 um"\n')
-        s = thermal.HeatSolver(meshlib.create(g, comm))
-        s.add_source(7e14, profile=thermal.Profile(duration=5e-7))
-        h = s.run(thermal.time_grid(1e-6, 1e-10))
-        return h.column("film_max_temperature_K"), h.column("film_mean_temperature_K"), h.column("spot_mean_temperature_K")
-
-    world = run(MPI.COMM_WORLD)
-    alone = run(MPI.COMM_SELF)
-    for a, b in zip(world, alone):
-        assert np.allclose(a, b, rtol=1e-9, atol=0)
-    assert world[0].max() > 300 and world[0][-1] < world[0].max()
 
 
 def test_failed_solve_is_an_error():
