@@ -1,0 +1,121 @@
+"""FDTR analytic model and fit (cqdfem/fdtr.py) against closed forms; the fit recovers what made the data."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cqdfem import fdtr
+
+SI = fdtr.Layer("Si", 500e-6, 148.0, 2330 * 750)
+CQD = fdtr.Layer("CQD", 150e-9, 0.24, 2633 * 374)
+AU = fdtr.Layer("Au", 94e-9, 147.0, 19300 * 130)
+STACK = [SI, CQD, AU]
+FREQ = np.geomspace(1e4, 2e7, 30)
+W0, W1 = 3.4e-6, 3.4e-6          # 1/e² radii (assumption for the tests: a fibre-aligned FDTR's beams)
+
+
+def test_half_space_dc_closed_form():
+    # ω = 0, isotropic half-space: ΔT/A = 1/(√(2π) k w), w² = w0² + w1²; anisotropic: k → √(k_r k_z)
+    k, w0, w1 = 1.3, 2e-6, 3e-6
+    w = math.hypot(w0, w1)
+    h = fdtr.response([fdtr.Layer("s", 1.0, k, 1e6)], 0.0, w0, w1)[0]
+    assert h.real == pytest.approx(1 / (math.sqrt(2 * math.pi) * k * w), rel=1e-10) and abs(h.imag) < 1e-12 * h.real
+    h = fdtr.response([fdtr.Layer("s", 1.0, 2.0, 1e6, conductivity_in_plane=8.0)], 0.0, w0, w1)[0]
+    assert h.real == pytest.approx(1 / (math.sqrt(2 * math.pi) * 4.0 * w), rel=1e-10)
+
+
+def test_wide_beams_are_one_dimensional():
+    # beams much wider than the thermal wave: ΔT = 2A/(π w² k q0), q0 = √(iωρc/k); phase −45°
+    k, C, f = 1.3, 2e6, 1e6
+    w0 = w1 = 2e-3
+    q0 = np.sqrt(1j * 2 * math.pi * f * C / k)
+    h = fdtr.response([fdtr.Layer("s", 1.0, k, C)], f, w0, w1)[0]
+    exact = 2 / (math.pi * (w0**2 + w1**2) * k * q0)
+    assert abs(h / exact - 1) < 1e-6
+    assert fdtr.phase([fdtr.Layer("s", 1.0, k, C)], f, w0, w1)[0] == pytest.approx(-45.0, abs=1e-4)
+
+
+def test_film_resistance_adds_in_series_at_dc():
+    # a film with no heat capacity on the half-space at ω = 0 adds, expanding Z_top in k·d and k_f/k_s,
+    # d/k_f − k_f d/k_s² (its lateral spreading) − k d²/k_s − k² d³/3k_f, each weighted by the beams'
+    # moments m_j = (1/2π)∫ k^j e^{−a k²} dk, a = (w0² + w1²)/8
+    w0 = w1 = 1e-3
+    w2 = w0**2 + w1**2
+    d, kf, ks, a = 200e-9, 0.2, 148.0, (w0**2 + w1**2) / 8
+    m1, m2, m3 = 1 / (4 * math.pi * a), math.sqrt(math.pi) / (8 * math.pi * a**1.5), 1 / (4 * math.pi * a**2)
+    film = fdtr.Layer("f", d, kf, 0.0)
+    base = fdtr.response([SI], 0.0, w0, w1)[0]
+    with_film = fdtr.response([SI, film], 0.0, w0, w1)[0]
+    exact = m1 * d * (1 / kf - kf / ks**2) - m2 * d**2 / ks - m3 * d**3 / (3 * kf)
+    assert (with_film - base).real == pytest.approx(exact, rel=1e-9)
+    assert abs(exact / (m1 * d / kf) - 1) > 1e-6        # the corrections matter at this tolerance
+    # and an interface conductance G is a series resistance 1/G
+    g = fdtr.response([SI, dataclasses_replace(film, conductance=5e7)], 0.0, w0, w1)[0]
+    assert (g - with_film).real == pytest.approx(2 / (math.pi * w2) / 5e7, rel=1e-5)
+
+
+def dataclasses_replace(layer, **kw):
+    import dataclasses
+    return dataclasses.replace(layer, **kw)
+
+
+def test_split_layers_and_boundaries():
+    # one layer cut in two identical halves is the same stack; an infinite conductance is no interface
+    halves = [SI, dataclasses_replace(CQD, thickness=75e-9), dataclasses_replace(CQD, thickness=75e-9, name="CQD2"), AU]
+    assert np.allclose(fdtr.response(halves, FREQ, W0, W1), fdtr.response(STACK, FREQ, W0, W1), rtol=1e-12)
+    glued = [SI, CQD, dataclasses_replace(AU, conductance=1e20)]
+    assert np.allclose(fdtr.response(glued, FREQ, W0, W1), fdtr.response(STACK, FREQ, W0, W1), rtol=1e-9)
+    # a 500 µm substrate is a half-space at 10 kHz (thermal length 52 µm): the back does not matter
+    for bottom in ("adiabatic", "isothermal"):
+        assert np.allclose(fdtr.response(STACK, FREQ, W0, W1, bottom), fdtr.response(STACK, FREQ, W0, W1), rtol=1e-12)
+    # a thin substrate's back does: adiabatic runs hotter than isothermal at low frequency
+    thin = [dataclasses_replace(SI, thickness=5e-6), CQD, AU]
+    hot, cold = (abs(fdtr.response(thin, 1e3, W0, W1, b)[0]) for b in ("adiabatic", "isothermal"))
+    assert hot > 1.05 * cold
+    with pytest.raises(ValueError):
+        fdtr.response(STACK, FREQ, W0, W1, "open")
+
+
+def test_quadrature_is_converged():
+    a = fdtr.response(STACK, FREQ, W0, W1)
+    old = fdtr.NODES
+    try:
+        fdtr.NODES = 2 * old
+        b = fdtr.response(STACK, FREQ, W0, W1)
+    finally:
+        fdtr.NODES = old
+    assert np.max(np.abs(a / b - 1)) < 1e-10
+
+
+def test_fit_recovers_k_from_clean_and_noisy_data():
+    truth = fdtr.phase(STACK, FREQ, W0, W1)
+    start = [SI, dataclasses_replace(CQD, conductivity=0.6), AU]
+    got = fdtr.fit(start, FREQ, truth, W0, W1, "CQD")
+    assert got.conductivity == pytest.approx(0.24, rel=1e-6) and got.residual_deg < 1e-6
+    # the phase is sensitive to the film: ±20 % in k moves it by more than a degree somewhere
+    off = fdtr.phase([SI, dataclasses_replace(CQD, conductivity=0.288), AU], FREQ, W0, W1)
+    assert np.max(np.abs(off - truth)) > 1.0
+    noisy = truth + np.random.default_rng(3).normal(0, 0.3, len(FREQ))
+    rel = {"Au.thickness": 0.05, "Au.conductivity": 0.05, "CQD.thickness": 0.05, "CQD.heat_capacity": 0.25 * math.sqrt(2)}
+    res = fdtr.fit_with_uncertainty(start, FREQ, noisy, W0, W1, "CQD", rel)
+    assert abs(res.conductivity - 0.24) < res.uncertainty
+    assert set(res.contributions) == set(rel) | {"fit"}
+    assert res.uncertainty == pytest.approx(math.sqrt(sum(v**2 for v in res.contributions.values())))
+    # the seed: ρ and c of the film dominate the uncertainty
+    assert max(res.contributions, key=res.contributions.get) == "CQD.heat_capacity"
+    s = res.summary()
+    assert s["layer"] == "CQD" and s["conductivity_W_mK"] == res.conductivity and "residual_deg" in s
+
+
+def test_fit_with_interface_conductance():
+    G = 3e7
+    stack = [SI, CQD, dataclasses_replace(AU, conductance=G)]
+    truth = fdtr.phase(stack, FREQ, W0, W1)
+    got = fdtr.fit([SI, dataclasses_replace(CQD, conductivity=0.4), AU], FREQ, truth, W0, W1, "CQD", conductance=True)
+    assert got.conductivity == pytest.approx(0.24, rel=1e-3)
+    assert got.conductance == pytest.approx(G, rel=2e-2)
+    with pytest.raises(KeyError, match="no layer named 'x'"):
+        fdtr.fit(STACK, FREQ, truth, W0, W1, "x")
+    with pytest.raises(ValueError, match="top layer"):
+        fdtr.fit(STACK, FREQ, truth, W0, W1, "Au", conductance=True)
