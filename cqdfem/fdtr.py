@@ -191,3 +191,109 @@ def fit_with_uncertainty(layers, frequency, phase_deg, pump_radius, probe_radius
     best.contributions = contributions
     best.uncertainty = math.sqrt(sum(v**2 for v in contributions.values()))
     return best
+
+
+# --- the same problem by finite elements ------------------------------------------------------------
+
+
+def graded(lo, hi, h_lo, growth, min_cells=1):
+    """Nodes on [lo, hi] starting at spacing h_lo and growing by ``growth`` per cell (capped so the
+    last cell ends at hi)."""
+    nodes, h = [lo], h_lo
+    while nodes[-1] + h < hi - 1e-12 * (hi - lo):
+        nodes.append(nodes[-1] + h)
+        h *= growth
+    nodes.append(hi)
+    nodes = np.asarray(nodes)
+    if len(nodes) - 1 < min_cells:
+        nodes = np.linspace(lo, hi, min_cells + 1)
+    return nodes
+
+
+def fe_response(layers, frequency, pump_radius, probe_radius, *, radius=None, film_cells=6,
+                lateral_cells=8, growth=1.2, degree=2, comm=None):
+    """H(f) (K/W) from DOLFINx: iωρcT − ∇·k∇T = 0 on the axisymmetric r-z stack (``layers`` bottom
+    first, perfect contacts), the pump's Gaussian flux on the top, T = 0 on the bottom (the bottom
+    layer's thickness down) and on the side at ``radius`` (default: the bottom layer's thickness).
+
+    PETSc here is real, so T = u + iv is solved as the pair (u, v): K u − ωC v = F, ωC u + K v = 0,
+    one MUMPS factorisation per frequency. The mesh is a graded tensor grid: ``lateral_cells`` per
+    beam radius out to 4 radii, then growing; in every layer the first cell is its thickness over
+    ``film_cells`` and cells grow by ``growth`` away from the layers above. Runs under MPI.
+    """
+    import ufl
+    from dolfinx import fem
+    from dolfinx import mesh as dmesh
+    from mpi4py import MPI
+
+    from cqdfem import compat
+
+    comm = comm or MPI.COMM_WORLD
+    if any(math.isfinite(l.conductance) for l in layers[1:]):
+        raise ValueError("fe_response models perfect contacts only (interface conductance: use response)")
+    w = min(pump_radius, probe_radius)
+    R = radius or layers[0].thickness
+    r_nodes = np.concatenate([np.linspace(0, 4 * w, 4 * lateral_cells + 1)[:-1],
+                              graded(4 * w, R, w / lateral_cells, growth)])
+    # z: the thin layers above the substrate in equal cells (film_cells each), the substrate graded
+    # from the cell above it downward by ``growth``
+    tops = np.cumsum([l.thickness for l in layers])
+    z_nodes = [tops[-1]]
+    for i in reversed(range(len(layers))):
+        lo, hi = tops[i] - layers[i].thickness, tops[i]
+        if i > 0:
+            part = np.linspace(hi, lo, film_cells + 1)
+        else:
+            h0 = (layers[1].thickness if len(layers) > 1 else layers[0].thickness) / film_cells
+            part = hi - graded(0.0, hi - lo, h0, growth)
+        z_nodes.extend(part[1:])
+    z_nodes = np.sort(np.asarray(z_nodes))
+    msh = dmesh.create_rectangle(comm, [np.array([0.0, 0.0]), np.array([1.0, 1.0])],
+                                 [len(r_nodes) - 1, len(z_nodes) - 1], dmesh.CellType.triangle,
+                                 diagonal=dmesh.DiagonalType.crossed)
+    g = msh.geometry.x
+    g[:, 0] = np.interp(g[:, 0], np.linspace(0, 1, len(r_nodes)), r_nodes)
+    g[:, 1] = np.interp(g[:, 1], np.linspace(0, 1, len(z_nodes)), z_nodes)
+    # per-cell properties from the cell's height
+    tdim = msh.topology.dim
+    n_cells = msh.topology.index_map(tdim).size_local + msh.topology.index_map(tdim).num_ghosts
+    mid = dmesh.compute_midpoints(msh, tdim, np.arange(n_cells, dtype=np.int32))[:, 1]
+    which = np.minimum(np.searchsorted(tops, mid), len(layers) - 1)
+    Q = fem.functionspace(msh, ("DG", 0))
+    kr, kz, C = fem.Function(Q), fem.Function(Q), fem.Function(Q)
+    for f_, values in ((kr, [l.k_in for l in layers]), (kz, [l.conductivity for l in layers]),
+                       (C, [l.heat_capacity for l in layers])):
+        f_.x.array[:n_cells] = np.asarray(values)[which]
+        f_.x.scatter_forward()
+
+    V = fem.functionspace(msh, ("Lagrange", degree, (2,)))
+    U, Phi = ufl.TrialFunction(V), ufl.TestFunction(V)
+    r, z = ufl.SpatialCoordinate(msh)
+    omega = fem.Constant(msh, 0.0)
+
+    def flux(a, b):                   # ∫ ∇a·K∇b r
+        return (kr * a.dx(0) * b.dx(0) + kz * a.dx(1) * b.dx(1)) * r
+
+    top = tops[-1]
+    facets = dmesh.locate_entities_boundary(msh, tdim - 1, lambda x: np.isclose(x[1], top, rtol=0, atol=1e-9 * top))
+    ft = dmesh.meshtags(msh, tdim - 1, np.sort(facets).astype(np.int32), np.ones(len(facets), np.int32))
+    ds = ufl.Measure("ds", domain=msh, subdomain_data=ft, metadata={"quadrature_degree": 2 * degree + 6})
+    dx = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": 2 * degree + 2})
+    a = (flux(U[0], Phi[0]) - omega * C * U[1] * Phi[0] * r
+         + flux(U[1], Phi[1]) + omega * C * U[0] * Phi[1] * r) * dx
+    pump = 2 / (math.pi * pump_radius**2) * ufl.exp(-2 * r**2 / pump_radius**2)   # W/m² per W
+    L = pump * Phi[0] * r * ds(1)
+    held = dmesh.locate_entities_boundary(msh, tdim - 1, lambda x: np.isclose(x[1], 0.0) | np.isclose(x[0], R))
+    dofs = fem.locate_dofs_topological(V, tdim - 1, held)
+    bc = fem.dirichletbc(np.zeros(2), dofs, V)
+    problem = compat.linear_problem(a, L, bcs=[bc], prefix="cqdfem_fdtr_",
+                                    petsc_options={"ksp_type": "preonly", "pc_type": "lu",
+                                                   "pc_factor_mat_solver_type": "mumps"})
+    probe = 2 / (math.pi * probe_radius**2) * ufl.exp(-2 * r**2 / probe_radius**2) * 2 * math.pi * r
+    out = []
+    for f in np.atleast_1d(np.asarray(frequency, float)):
+        omega.value = 2 * math.pi * f
+        T = problem.solve()
+        parts = [comm.allreduce(fem.assemble_scalar(fem.form(T[j] * probe * ds(1))), op=MPI.SUM) for j in (0, 1)]
+        out.append(complex(parts[0], parts[1]))
+    return np.array(out)
