@@ -335,6 +335,23 @@ def cmd_bands(args):
     return 0
 
 
+def cmd_fdtr(args):
+    from cqdfem import model as model_, output
+    from cqdfem.workflows import fdtr
+
+    _, geometry = load_any(args.geometry, args.set)
+    table = {"data": args.data, "pump_radius": _quantity(args.pump_radius, "m", "--pump-radius"),
+             "probe_radius": _quantity(args.probe_radius, "m", "--probe-radius"), "fit": args.fit,
+             "interface_conductance": args.conductance}
+    m = model_.create("fdtr", geometry, fdtr=table, output={"plots": False})
+    s = fdtr.fdtr(m).summary
+    if args.json:
+        say(json.dumps(output.jsonable({"fdtr": s["fdtr"], "assumptions": s["assumptions"]}), indent=2))
+    else:
+        console.fdtr_summary(s["fdtr"])
+    return 0
+
+
 def cmd_info(args):
     from cqdfem import compat
 
@@ -402,6 +419,16 @@ def parser():
     bd.add_argument("--json", action="store_true")
     bd.add_argument("--set", **sets)
     bd.set_defaults(func=cmd_bands)
+    fd = sub.add_parser("fdtr", help="fit a layer's conductivity to an FDTR phase-vs-frequency CSV")
+    fd.add_argument("geometry", help="the sample's stack, bottom first (e.g. Si, CQD film, Au)")
+    fd.add_argument("--data", required=True, help="CSV with columns frequency_Hz, phase_deg")
+    fd.add_argument("--pump-radius", required=True, help="pump 1/e^2 radius, e.g. 3.4um")
+    fd.add_argument("--probe-radius", required=True, help="probe 1/e^2 radius, e.g. 3.4um")
+    fd.add_argument("--fit", required=True, help="the layer whose conductivity is fitted")
+    fd.add_argument("--conductance", action="store_true", help="also fit the interface conductance above it")
+    fd.add_argument("--json", action="store_true")
+    fd.add_argument("--set", **sets)
+    fd.set_defaults(func=cmd_fdtr)
     g = sub.add_parser("gain", help="ensemble gain threshold <N>_th from degeneracies and doping")
     g.add_argument("--ge", type=int, default=2, help="electron degeneracy (2 for CdSe 1S)")
     g.add_argument("--gh", type=int, default=4, help="hole degeneracy (4 for CdSe 1S)")

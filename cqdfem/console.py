@@ -106,6 +106,17 @@ def thermo_optic_line(t):
     return line
 
 
+def fdtr_summary(f):
+    """The fitted conductivity, its uncertainty and each input's share."""
+    g = f" and interface conductance {f['conductance_W_m2K']:.3g} W/m^2/K" if "conductance_W_m2K" in f else ""
+    say(f"{f['layer']}: k = {f['conductivity_W_mK']:.4g} ± {f['uncertainty_W_mK']:.2g} W/m/K{g} "
+        f"(library {f['library_conductivity_W_mK']:.4g}); rms residual {f['residual_deg']:.3f} deg over "
+        f"{f['points']} frequencies, {f['frequencies_Hz'][0]:.3g}-{f['frequencies_Hz'][1]:.3g} Hz")
+    for name, dk in sorted(f["contributions"].items(), key=lambda kv: -kv[1]):
+        rel = f["relative_uncertainties"].get(name)
+        say(f"  {name:<24} {dk:.3g} W/m/K" + (f"  (input ± {100 * rel:.3g} %)" if rel is not None else "  (fit)"))
+
+
 def report(result, model=None):
     """Print what a result says (its variants first, each with its label); ``model``: its warnings."""
     if model is not None and model.kind not in ("thermal", "coupled"):      # those print their summary's
@@ -153,6 +164,8 @@ def report(result, model=None):
             f"{tm['fem_response_s']:.1f} s FEM response; CW lasing at {sum(r['cw_lasing'] for r in s['rows'])} of them")
     elif result.kind == "bands":
         bands_table(s["polarizations"], s.get("laser_line"), s.get("pillar_layer_conductivity"))
+    elif result.kind == "fdtr":
+        fdtr_summary(s["fdtr"])
     elif result.kind == "modes":
         modes_table(s["modes"], s["messages"], s["wavelength_m"])
         if "minimum_thickness_for_ase_m" in s:

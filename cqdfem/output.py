@@ -385,6 +385,26 @@ def plot_band_edges(path, profiles, summary, title=""):
     plt.close(fig)
 
 
+def plot_fdtr(path, table, fit, title=""):
+    """Measured and fitted FDTR phase vs modulation frequency, residuals below."""
+    import numpy as np
+
+    plt, fig, (ax, res) = _figure(2, 1, size=(6.4, 5.6))
+    f = np.asarray(table["frequency_Hz"])
+    ax.semilogx(f, table["phase_deg"], "o", ms=4, label="measured")
+    ax.semilogx(f, table["model_phase_deg"], "-", label=f"fit: {fit['layer']} k = {fit['conductivity_W_mK']:.3f} "
+                f"± {fit['uncertainty_W_mK']:.3f} W/m/K")
+    ax.set_ylabel("phase (deg)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    res.semilogx(f, table["residual_deg"], "o", ms=3)
+    res.axhline(0, color="k", lw=0.5)
+    res.set_xlabel("modulation frequency (Hz)")
+    res.set_ylabel("residual (deg)")
+    res.grid(alpha=0.3)
+    _save(plt, fig, ax, path, title, 80)
+
+
 def plot_threshold(path, T, P, pump=None, points=None, p_ref=None):
     """P_th(T) in kW/cm², with the pump level and calibration points if given."""
     import matplotlib
@@ -538,7 +558,7 @@ def plot_names(result):
     if "uq" in result.summary and result.kind != "sweep":
         return ["uq_band.png", "uq_histogram.png"] + (["uq_sobol.png"] if result.summary["uq"].get("sobol") else [])
     return {"thermal": ["film_temperature.png"], "coupled": ["lasing.png"], "sweep": ["map.png"],
-            "bands": ["bands.png"],
+            "bands": ["bands.png"], "fdtr": ["fdtr.png"],
             "modes": [n for n, key in (("confinement.png", "sweep"), ("dispersion.png", "dispersion"))
                       if key in result.summary]}.get(result.kind, [])
 
@@ -570,6 +590,9 @@ def plot(result, path=None):
     s, c = result.summary, result.series
     if name == "bands.png":
         plot_band_edges(path, result.tables["band_profiles.csv"], s, title=title)
+        return path
+    if name == "fdtr.png":
+        plot_fdtr(path, result.tables["fdtr_fit.csv"], s["fdtr"], title=title)
         return path
     if name.startswith("uq_"):
         {"uq_band.png": plot_band, "uq_histogram.png": plot_histogram, "uq_sobol.png": plot_sobol}[name](

@@ -176,3 +176,65 @@ def test_finite_elements_two_ranks_equal_one():
     world = fdtr.fe_response(STACK, f, W0, W1, film_cells=3, lateral_cells=4)
     alone = fdtr.fe_response(STACK, f, W0, W1, film_cells=3, lateral_cells=4, comm=MPI.COMM_SELF)
     assert np.allclose(world, alone, rtol=1e-9, atol=0)
+
+
+# --- the fdtr case kind and CLI ------------------------------------------------------------------
+
+def test_shipped_case_recovers_the_k_its_data_were_made_with(tmp_path, cli):
+    import json
+
+    out = tmp_path / "out"
+    r = cli("run", "cases/fdtr-inorganic.toml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())["fdtr"]
+    # the data: k = 0.24 W/m/K with 0.3° noise (cases/data/make_fdtr_synthetic.py)
+    assert abs(s["conductivity_W_mK"] - 0.24) < s["uncertainty_W_mK"] and s["uncertainty_W_mK"] < 0.05
+    assert s["layer"] == "CQD" and 0.15 < s["residual_deg"] < 0.5
+    assert set(s["contributions"]) == {"Au.thickness", "Au.conductivity", "CQD.thickness", "CQD.heat_capacity", "fit"}
+    assert s["uncertainty_W_mK"] == pytest.approx(math.sqrt(sum(v**2 for v in s["contributions"].values())))
+    assert {p.name for p in out.iterdir()} == {"summary.json", "fdtr_fit.csv", "fdtr.png"}
+    # the CLI on the same files, and an interface conductance on request
+    r = cli("fdtr", "geometries/fdtr-au-cqd-si.toml", "--data", "cases/data/fdtr-inorganic-synthetic.csv",
+            "--pump-radius", "3.4um", "--probe-radius", "3.4um", "--fit", "CQD", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["fdtr"]["conductivity_W_mK"] == pytest.approx(s["conductivity_W_mK"], rel=1e-9)
+
+
+@pytest.mark.parametrize("sets, key", [
+    (["fdtr.fit='glass'"], "fdtr.fit"),
+    (["fdtr.data='missing.csv'"], "fdtr.data"),
+    (["fdtr.uncertainty={'CQD.conductivity'=0.1}"], "fdtr.uncertainty.CQD.conductivity"),
+    (["fdtr.uncertainty={'Pt.thickness'=0.1}"], "fdtr.uncertainty.Pt.thickness"),
+    (["fdtr.uncertainty={'Au.thickness'='5 percent'}"], "fdtr.uncertainty.Au.thickness"),
+    (["fdtr.interface_conductance=true", "fdtr.fit='Au'"], "fdtr.interface_conductance"),
+    (["fdtr.pump_radius='-1 um'"], "fdtr.pump_radius"),
+])
+def test_bad_fdtr_input_is_one_line(tmp_path, cli, sets, key):
+    args = [a for s in sets for a in ("--set", s)]
+    for command in ("check", "run"):
+        r = cli(command, "cases/fdtr-inorganic.toml", *args, *(("-o", tmp_path / "o") if command == "run" else ()))
+        assert r.returncode == 2, (sets, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        assert key in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("text, what", [
+    ("frequency,phase\n1e4,-1\n", "missing frequency_Hz, phase_deg"),
+    ("frequency_Hz,phase_deg\n1e4,-1\n2e4,x\n3e4,-3\n", "line 3"),
+    ("frequency_Hz,phase_deg\n1e4,-1\n2e4,-2\n", "at least 3 rows"),
+    ("frequency_Hz,phase_deg\n1e4,-1\n2e4,-2\n-3e4,-3\n", "frequencies in (0, 1e10]"),
+    ("frequency_Hz,phase_deg\n1e4,-1\n2e4,-2\n3e4,-300\n", "within [-180, 180]"),
+    ("frequency_Hz,phase_deg\n1e4,-1\n1e4,-2\n3e4,-3\n", "distinct"),
+    ("frequency_Hz,phase_deg\n1e4,nan\n2e4,-2\n3e4,-3\n", "finite"),
+])
+def test_bad_phase_files_are_named(tmp_path, cli, text, what):
+    import shutil
+
+    shutil.copy("geometries/fdtr-au-cqd-si.toml", tmp_path / "g.toml")
+    (tmp_path / "p.csv").write_text(text)
+    (tmp_path / "case.toml").write_text('geometry = "g.toml"\nkind = "fdtr"\n[fdtr]\ndata = "p.csv"\n'
+                                        'pump_radius = "3 um"\nprobe_radius = "3 um"\nfit = "CQD"\n')
+    r = cli("check", tmp_path / "case.toml")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert what in r.stderr and "p.csv" in r.stderr

@@ -11,12 +11,11 @@ from cqdfem.errors import InputError
 MAX_BYTES = 4 * 2 ** 20      # a case or geometry file is a few kB; refuse what cannot be one
 
 
-def read_toml(path, key=None, file=None):
-    """The table of a TOML file. ``key``/``file``: where the name came from (for messages)."""
-    where = file or path
+def _read_bytes(path, key, where, kind):
+    """A file's bytes (at most MAX_BYTES); any failure is one InputError at ``where`` (the file that
+    named it) and ``key``."""
     try:
-        path = pathlib.Path(path)
-        with open(path, "rb") as f:
+        with open(pathlib.Path(path), "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError("file does not exist", key, where) from None
@@ -27,7 +26,14 @@ def read_toml(path, key=None, file=None):
     except (OSError, ValueError) as e:       # symlink loops, names too long, NUL bytes in names
         raise InputError(f"cannot open the file ({getattr(e, 'strerror', None) or e})", key, where) from None
     if len(data) > MAX_BYTES:
-        raise InputError(f"expected a TOML file of at most {MAX_BYTES // 2 ** 20} MB", key, where)
+        raise InputError(f"expected a {kind} file of at most {MAX_BYTES // 2 ** 20} MB", key, where)
+    return data
+
+
+def read_toml(path, key=None, file=None):
+    """The table of a TOML file. ``key``/``file``: where the name came from (for messages)."""
+    data = _read_bytes(path, key, file or path, "TOML")
+    path = pathlib.Path(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -113,3 +119,43 @@ def split_overrides(data, overrides):
         data = apply_overrides(data, [f"geometry.{g}" for g in geo_sets])
         geo_sets = []
     return data, geo_sets
+
+
+def read_columns(path, columns, key=None, file=None, max_rows=100_000):
+    """Named numeric columns of a CSV file (a header row, then numbers) as {name: list of float}.
+    Every failure is one InputError naming the file, the key it came from and the line."""
+    import csv
+    import io
+    import math
+
+    data = _read_bytes(path, key, file or path, "CSV")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not a CSV text file (not UTF-8: byte {e.start})", key, path) from None
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    except csv.Error as e:
+        raise InputError(f"not valid CSV ({e})", key, path) from None
+    if not rows:
+        raise InputError(f"empty: expected a header with {', '.join(columns)} and rows of numbers", key, path)
+    header = [c.strip() for c in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(f"expected columns {', '.join(columns)} in the header, missing {', '.join(missing)}",
+                         key, path)
+    if len(rows) - 1 > max_rows:
+        raise InputError(f"expected at most {max_rows} rows, got {len(rows) - 1}", key, path)
+    out = {c: [] for c in columns}
+    index = {c: header.index(c) for c in columns}
+    for line, row in enumerate(rows[1:], start=2):
+        for c, i in index.items():
+            try:
+                v = float(row[i])
+            except (IndexError, ValueError):
+                raise InputError(f"line {line}: expected a number in column {c}, got "
+                                 f"{row[i] if i < len(row) else 'nothing'!r}", key, path) from None
+            if not math.isfinite(v):
+                raise InputError(f"line {line}: expected a finite number in column {c}, got {row[i]!r}", key, path)
+            out[c].append(v)
+    return out

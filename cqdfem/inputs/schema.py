@@ -101,6 +101,30 @@ def petsc_options(value, key):
     return tuple(out)
 
 
+def relative_uncertainties(value, key):
+    """[fdtr.uncertainty]: input name -> relative uncertainty, a number (0.05) or a percentage ("5 %");
+    0 drops a default. Names are checked against the geometry later."""
+    if not isinstance(value, dict):
+        raise InputError('expected a table, e.g. { "Au.thickness" = "5 %" }', key)
+    out = []
+    for name, v in value.items():
+        where = f"{key}.{name}"
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}(\.(thickness|conductivity|heat_capacity))?", name):
+            raise InputError("expected LAYER.thickness, LAYER.conductivity, LAYER.heat_capacity, pump_radius "
+                             "or probe_radius", where)
+        if isinstance(v, str):
+            m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*%\s*", v)
+            if not m:
+                raise InputError(f'expected a relative uncertainty such as 0.05 or "5 %", got {v!r}', where)
+            v = float(m.group(1)) / 100
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise InputError(f'expected a relative uncertainty such as 0.05 or "5 %", got {v!r}', where)
+        if not 0 <= v < 1:
+            raise InputError(f"expected a relative uncertainty in [0, 1), got {v!r}", where)
+        out.append((name, float(v)))
+    return tuple(out)
+
+
 # --- case files ----------------------------------------------------------------------------------
 
 CASE = {
@@ -152,10 +176,13 @@ CASE = {
     "sweep": {"thresholds": list_of(INTENSITY, nonempty=True, maximum=10000),
               "pump_ratios": list_of(number(0.0, lo_open=True), nonempty=True, maximum=10000),
               "durations": list_of(TIME, nonempty=True, maximum=1000)},
+    "fdtr": {"data": string, "pump_radius": LENGTH, "probe_radius": LENGTH, "fit": string,
+             "interface_conductance": boolean, "bottom": choice("half-space", "adiabatic", "isothermal"),
+             "uncertainty": relative_uncertainties},
     "output": {"directory": string, "fields": boolean, "plots": boolean, "log_time": boolean,
                "field_format": choice("xdmf", "vtx", "both"), "checkpoint_interval": interval},
 }
-KINDS = ("mesh", "thermal", "modes", "bands", "coupled", "sweep")
+KINDS = ("mesh", "thermal", "modes", "bands", "coupled", "sweep", "fdtr")
 TOP = {"title": string, "geometry": raw, "kind": choice(*KINDS), "mesh": table, "materials": table,
        "variants": raw, "uncertainty": table, **{name: table for name in CASE}}
 VARIANT = {"label": string, "set": list_of(string)}

@@ -19,7 +19,8 @@ from cqdfem.model.case import HeatSource, Model
 from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
                                 laser_report, law_from_settings, probe_coordinates)
 from cqdfem.model.uncertain import resolve as resolve_uncertainty
-from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, OpticsSettings, FilmSettings,
+from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, FdtrSettings,
+                                   OpticsSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
 
@@ -151,6 +152,8 @@ class _Builder:
         if s["bands"] or kind == "bands":
             m = dataclasses.replace(m, bands=BandsSettings(**s["bands"]))
             self.check_bands(m)
+        if s["fdtr"] or kind == "fdtr":
+            m = self.fdtr(m, s["fdtr"])
         if kind == "sweep":
             for k in ("thresholds", "pump_ratios"):
                 if k not in s["sweep"]:
@@ -477,6 +480,51 @@ class _Builder:
                     for l in g.layers[1:] if l.homogenised().dn_dT is None and l.homogenised().refractive_index]
         return dataclasses.replace(m, law=linedrift.DetunedLaw(m.law, lines, gain), optics_sources=o.sources(given),
                                    warnings=m.warnings + tuple(warnings))
+
+    def fdtr(self, m, table):
+        """[fdtr]: the layer to fit, the beams, the uncertainties, and the measurement read and checked
+        here (a bad CSV is refused by check, before any solve)."""
+        if m.kind != "fdtr":
+            raise InputError('applies to kind = "fdtr" only', "fdtr")
+        for k in ("data", "pump_radius", "probe_radius", "fit"):
+            if k not in table:
+                raise InputError("missing (required for an fdtr case)", f"fdtr.{k}")
+        f = FdtrSettings(**table)
+        g = m.geometry
+        names = [layer.name for layer in g.layers]
+        if f.fit not in names:
+            raise InputError(f"no layer named {f.fit!r} (layers: {', '.join(names)})", "fdtr.fit")
+        if f.interface_conductance and f.fit == names[-1]:
+            raise InputError(f"{f.fit!r} is the top layer: there is no interface above it to fit",
+                             "fdtr.interface_conductance")
+        for layer in g.layers:
+            mat = layer.homogenised() if layer.pillars is not None else layer.material
+            if mat.conductivity is None or mat.density is None or mat.heat_capacity is None:
+                raise InputError(f"layer {layer.name!r}: its material has no conductivity, density and heat "
+                                 "capacity (an FDTR model needs all three)", "layers", g.path)
+        for name, _ in f.uncertainty:
+            lname, _, prop = name.rpartition(".")
+            if not prop or not lname:
+                if name not in ("pump_radius", "probe_radius"):
+                    raise InputError("expected LAYER.thickness, LAYER.conductivity, LAYER.heat_capacity, "
+                                     "pump_radius or probe_radius", f"fdtr.uncertainty.{name}")
+            elif lname not in names:
+                raise InputError(f"no layer named {lname!r} (layers: {', '.join(names)})", f"fdtr.uncertainty.{name}")
+            elif lname == f.fit and prop == "conductivity":
+                raise InputError("that is the fitted quantity", f"fdtr.uncertainty.{name}")
+        base = m.path.parent if m.path else pathlib.Path.cwd()
+        data = files.read_columns(base / f.data, ("frequency_Hz", "phase_deg"), key="fdtr.data", file=m.path)
+        freq, ph = data["frequency_Hz"], data["phase_deg"]
+        where = str(base / f.data)
+        if len(freq) < 3:
+            raise InputError(f"expected at least 3 rows of frequency_Hz, phase_deg, got {len(freq)}", "fdtr.data", where)
+        if min(freq) <= 0 or max(freq) > 1e10:
+            raise InputError("expected frequencies in (0, 1e10] Hz", "fdtr.data", where)
+        if len(set(freq)) != len(freq):
+            raise InputError("expected distinct frequencies", "fdtr.data", where)
+        if min(ph) < -180 or max(ph) > 180:
+            raise InputError("expected phases in degrees within [-180, 180]", "fdtr.data", where)
+        return dataclasses.replace(m, fdtr=f, measurement=data)
 
     def check_bands(self, m):
         from cqdfem import bands, optics

@@ -6,9 +6,9 @@ import math
 import pathlib
 
 from cqdfem.geometry import Geometry
-from cqdfem.model.settings import (BandsSettings, CouplingSettings, FilmSettings, KineticsSettings, ModesSettings,
-                                   OpticsSettings, OutputSettings, PumpSettings, SolverSettings, SweepSettings,
-                                   ThermalSettings, ThresholdSettings)
+from cqdfem.model.settings import (BandsSettings, CouplingSettings, FdtrSettings, FilmSettings, KineticsSettings,
+                                   ModesSettings, OpticsSettings, OutputSettings, PumpSettings, SolverSettings,
+                                   SweepSettings, ThermalSettings, ThresholdSettings)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +20,7 @@ class HeatSource:
 
 @dataclasses.dataclass(frozen=True)
 class Model:
-    kind: str                                # mesh | thermal | coupled | sweep | modes | bands
+    kind: str                                # mesh | thermal | coupled | sweep | modes | bands | fdtr
     geometry: Geometry
     title: str = "case"
     path: pathlib.Path | None = None
@@ -33,6 +33,7 @@ class Model:
     solver: SolverSettings = SolverSettings()
     modes: ModesSettings | None = None
     bands: BandsSettings | None = None
+    fdtr: FdtrSettings | None = None
     optics: OpticsSettings | None = None
     sweep: SweepSettings | None = None
     output: OutputSettings = OutputSettings()
@@ -50,6 +51,7 @@ class Model:
     optics_sources: dict | None = None       # [optics] in the loop: each parameter's origin
     laser_line: dict | None = None           # the geometry's [laser] line against its Bragg line
     uncertainty: object = None               # cqdfem.model.uncertain.UncertaintySettings: a sampled run
+    measurement: dict | None = None          # fdtr: {"frequency_Hz": [...], "phase_deg": [...]} read from its CSV
     warnings: tuple = ()                     # what check says but does not refuse
     variants: tuple = ()                     # ((label, Model), ...) from [[variants]]
 
@@ -72,7 +74,7 @@ class Model:
         default filled in and every material property as used, so a result can be recomputed."""
         out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
                "geometry": self.geometry.resolved()}
-        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "optics", "sweep",
+        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "fdtr", "optics", "sweep",
                      "kinetics", "output"):
             value = getattr(self, name)
             if value is not None:

@@ -180,6 +180,29 @@ class BandsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class FdtrSettings:
+    """An FDTR measurement to fit (cqdfem.fdtr): phase vs frequency over the geometry's stack."""
+    data: str = ""                           # CSV (frequency_Hz, phase_deg), relative to the case file
+    pump_radius: float = 0.0                 # m, 1/e² (required: the seeds do not state the beams)
+    probe_radius: float = 0.0
+    fit: str = ""                            # the layer whose conductivity is fitted (isotropic)
+    interface_conductance: bool = False      # also fit the conductance at the top of that layer
+    bottom: str = "half-space"               # the substrate's back: half-space | adiabatic | isothermal
+    uncertainty: tuple = ()                  # (input, relative) overrides of the defaults below
+
+    def uncertainties(self, layers):
+        """Input -> relative uncertainty: 000 Supp. Table 1's (thicknesses ± 5 % above the substrate,
+        the other layers' k ± 5 %, the fitted film's ρ and c ± 25 % each, so ρc ± 35 %), then the
+        case's overrides (0 drops one)."""
+        names = [l.name for l in layers]
+        out = {f"{n}.thickness": 0.05 for n in names[1:]}
+        out.update({f"{n}.conductivity": 0.05 for n in names[1:] if n != self.fit})
+        out[f"{self.fit}.heat_capacity"] = (2 * 0.25**2) ** 0.5
+        out.update(dict(self.uncertainty))
+        return {k: v for k, v in out.items() if v > 0}
+
+
+@dataclasses.dataclass(frozen=True)
 class OpticsSettings:
     """Optics in the coupled loop (cqdfem.linedrift): the DFB line and the gain peak vs temperature."""
     in_loop: bool = False                    # off unless the case asks (parameters partly assumed)

@@ -66,10 +66,10 @@ def _checkpointer(model, comm, directory, name):
 
 
 def _one(model, comm, on_step, checkpoint=None, resume=False):
-    from cqdfem.workflows import bands, coupled, modes, sampled, thermal
+    from cqdfem.workflows import bands, coupled, fdtr, modes, sampled, thermal
 
     runner = {"mesh": thermal.mesh, "thermal": thermal.thermal, "coupled": coupled.coupled,
-              "sweep": coupled.sweep, "modes": modes.modes, "bands": bands.bands}[model.kind]
+              "sweep": coupled.sweep, "modes": modes.modes, "bands": bands.bands, "fdtr": fdtr.fdtr}[model.kind]
     if model.uncertainty is not None:        # the [uncertainty] table makes the case a sampled run
         runner = sampled.sampled
     result = runner(model, comm, on_step, **({"checkpoint": checkpoint, "resume": resume} if checkpoint else {}))
