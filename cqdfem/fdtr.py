@@ -123,9 +123,8 @@ def fit(layers, frequency, phase_deg, pump_radius, probe_radius, layer, conducta
     from scipy.optimize import least_squares
 
     frequency, phase_deg = np.asarray(frequency, float), np.asarray(phase_deg, float)
+    _with(layers, layer)                                 # KeyError naming the layers if absent
     names = [l.name for l in layers]
-    if layer not in names:
-        raise KeyError(f"no layer named {layer!r} (layers: {', '.join(names)})")
     above = names.index(layer) + 1
     if conductance and above >= len(layers):
         raise ValueError(f"{layer!r} is the top layer: no interface above it to fit")
@@ -290,10 +289,12 @@ def fe_response(layers, frequency, pump_radius, probe_radius, *, radius=None, fi
                                     petsc_options={"ksp_type": "preonly", "pc_type": "lu",
                                                    "pc_factor_mat_solver_type": "mumps"})
     probe = 2 / (math.pi * probe_radius**2) * ufl.exp(-2 * r**2 / probe_radius**2) * 2 * math.pi * r
+    T = problem.u                      # the solution solve() overwrites: the readings compile once
+    readings = [fem.form(T[j] * probe * ds(1)) for j in (0, 1)]
     out = []
     for f in np.atleast_1d(np.asarray(frequency, float)):
         omega.value = 2 * math.pi * f
-        T = problem.solve()
-        parts = [comm.allreduce(fem.assemble_scalar(fem.form(T[j] * probe * ds(1))), op=MPI.SUM) for j in (0, 1)]
+        problem.solve()
+        parts = [comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM) for form in readings]
         out.append(complex(parts[0], parts[1]))
     return np.array(out)

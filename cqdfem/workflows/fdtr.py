@@ -37,14 +37,15 @@ def fdtr(model, comm=None, on_step=None):
     layers = stack(model.geometry)
     freq, measured = data["frequency_Hz"], data["phase_deg"]
     start = [dataclasses.replace(l, conductivity_in_plane=None) if l.name == f.fit else l for l in layers]
+    relative = f.uncertainties(layers)
     res = physics.fit_with_uncertainty(start, freq, measured, f.pump_radius, f.probe_radius, f.fit,
-                                       f.uncertainties(layers), conductance=f.interface_conductance,
+                                       relative, conductance=f.interface_conductance,
                                        bottom=f.bottom)
     fitted = physics.phase(res.model, freq, f.pump_radius, f.probe_radius, f.bottom)
     start_k = next(l.conductivity for l in layers if l.name == f.fit)
     summary = {"case": model.resolved(),
                "fdtr": {**res.summary(), "library_conductivity_W_mK": start_k,
-                        "relative_uncertainties": f.uncertainties(layers),
+                        "relative_uncertainties": relative,
                         "frequencies_Hz": [min(freq), max(freq)], "points": len(freq)},
                "assumptions": ASSUMPTIONS, "warnings": list(model.warnings), "versions": compat.versions()}
     table = {"frequency_Hz": list(freq), "phase_deg": list(measured), "model_phase_deg": list(fitted),
