@@ -50,6 +50,8 @@ def cmd_check(args):
                      f" ({sum(i.source != 'case' for i in u.inputs)} from the library)")
         layers = ", ".join(f"{l.name} {console.length(l.thickness)}" for l in geometry.layers)
         say(f"ok: {path} ({what}; {layers})")
+        if m is not None and m.physics is not None:
+            console.physics_threshold(m.physics, "  ")
         est = cost_estimate(m) if m is not None else None
         if est:
             say(f"  estimate (3D, from the mesh plan; rates measured on the 3D flagship): up to ~{est['dofs']:.3g} dofs, "

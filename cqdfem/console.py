@@ -117,6 +117,20 @@ def fdtr_summary(f):
         say(f"  {name:<24} {dk:.3g} W/m/K" + (f"  (input ± {100 * rel:.3g} %)" if rel is not None else "  (fit)"))
 
 
+def physics_threshold(p, prefix=""):
+    """The threshold from material physics beside the measured one."""
+    line = f"{prefix}threshold from material physics: {p['intensity_W_m2'] / 1e7:.4g} kW/cm^2 (steady, <N> = " \
+        f"{p['mean_excitons_at_threshold']:.3g})"
+    if p.get("fluence_J_m2") is not None:
+        line += f", {p['fluence_J_m2'] * 1e2:.4g} uJ/cm^2 (short pulse)"
+    if "measured_W_m2" in p:
+        line += f"; measured {p['measured_W_m2'] / 1e7:.4g} kW/cm^2 (x{p['predicted_over_measured']:.3g})"
+    if p.get("fluence_predicted_over_measured") is not None:
+        line += (f"; measured {p['measured_fluence_J_m2'] * 1e2:.4g} uJ/cm^2 "
+                 f"(x{p['fluence_predicted_over_measured']:.3g})")
+    say(line)
+
+
 def report(result, model=None):
     """Print what a result says (its variants first, each with its label); ``model``: its warnings."""
     if model is not None and model.kind not in ("thermal", "coupled"):      # those print their summary's
@@ -128,6 +142,8 @@ def report(result, model=None):
     if result.variants:
         return
     s, prefix = result.summary, f"{result.label}: " if result.label else ""
+    if "threshold_from_physics" in s:
+        physics_threshold(s["threshold_from_physics"], prefix)
     if "uq" in s:
         sampled_summary(s, prefix)
     elif result.kind == "mesh":

@@ -4,6 +4,7 @@ typed model (:mod:`cqdfem.model`, :mod:`cqdfem.geometry`) owns them."""
 import re
 
 from cqdfem.errors import InputError
+from cqdfem.lasing.gain import GAIN_MODELS
 from cqdfem.inputs.readers import (boolean, choice, integer, list_of, number, pairs, quantity, raw,
                                    string, table)
 
@@ -22,6 +23,24 @@ def fraction_or(word):
             raise InputError(f"expected a number in [0, 1] or {word!r}, got {value!r}", key)
         return FRACTION(value, key)
     return read
+
+
+def word_or(reader, word):
+    """``word``, or what ``reader`` reads."""
+    def read(value, key):
+        return value if value == word else reader(value, key)
+    read.expected = f"{getattr(reader, 'expected', 'a value')} or {word!r}"
+    return read
+
+
+def sources(value, key):
+    """Where inputs come from: {input name = "seed 002 Fig. 3" or "assumption: ..."}."""
+    if not isinstance(value, dict):
+        raise InputError('expected a table, e.g. { saturated_gain = "002, Fig. 2" }', key)
+    for name, v in value.items():
+        if not isinstance(v, str) or not v.strip():
+            raise InputError("expected a non-empty string naming the source (or 'assumption: ...')", f"{key}.{name}")
+    return tuple(sorted(value.items()))
 
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -140,9 +159,16 @@ CASE = {
     "kinetics": {"cross_section": quantity("m^2", positive=True), "generation": quantity("1/s", positive=True),
                  "auger_lifetime": TIME, "pl_lifetime": TIME, "plqy": FRACTION,
                  "dissociation_rate": quantity("1/s", nonnegative=True),
-                 "auger_scaling": choice("linear", "pairs", "cubic"), "lattice": integer(2, 1000),
+                 "auger_scaling": choice("linear", "pairs", "cubic"), "trion_auger_lifetime": TIME,
+                 "lattice": integer(2, 1000),
                  "time_step": TIME, "end_time": TIME, "seed": integer(0)},
-    "threshold": {"law": choice("auger", "t0", "table"), "at_reference": INTENSITY,
+    "gain": {"model": choice(*GAIN_MODELS), "electron_degeneracy": integer(1, 64), "hole_degeneracy": integer(1, 64),
+             "doping": number(0.0, 64.0), "saturated_gain": quantity("1/m", positive=True, maximum=1e9),
+             "confinement": fraction_or("modes"), "loss": quantity("1/m", nonnegative=True, maximum=1e9),
+             "required_gain": quantity("1/m", nonnegative=True, maximum=1e9),
+             "sources": sources},
+    "threshold": {"law": choice("auger", "t0", "table"), "at_reference": word_or(INTENSITY, "physics"),
+                  "measured": INTENSITY, "measured_fluence": quantity("J/m^2", positive=True, maximum=1e6),
                   "reference_temperature": TEMPERATURE, "T0": TEMPERATURE,
                   "fit": pairs(TEMPERATURE, number(0.0, lo_open=True)),
                   "table": pairs(TEMPERATURE, number(0.0, lo_open=True)),

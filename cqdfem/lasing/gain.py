@@ -8,6 +8,7 @@ doping distribution): 1.54 for CdSe 1S (g_e = 2, g_h = 4; seed 002 measures 1.55
 for doubly doped dots.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -149,3 +150,66 @@ def cascade_threshold(fluence_threshold, donor_fraction, donor_cross_section, em
     eta = competing_lifetime / (transfer_time + competing_lifetime)
     boost = 1 + eta * donor_cross_section / emitter_cross_section * donor_fraction / (1 - donor_fraction)
     return fluence_threshold / boost, eta
+
+
+# --- gain models for a threshold from material physics --------------------------------------------
+
+GAIN_MODELS = ("state-filling",)
+
+
+@dataclasses.dataclass(frozen=True)
+class GainModel:
+    """How a dot's exciton number N (and its doping) sets its band-edge absorption A*/A0.
+
+    ``state-filling``: :func:`absorption_per_dot` with g_e, g_h and n extra electrons. ``doping``: the
+    mean number of extra electrons per dot, spread binomially over the g_e states
+    (:func:`fermi_dirac_doping`), or explicit ((n, fraction), ...).
+    """
+    model: str = "state-filling"
+    electron_degeneracy: int = 2
+    hole_degeneracy: int = 4
+    doping: float | tuple = 0.0
+
+    def __post_init__(self):
+        if self.model not in GAIN_MODELS:
+            raise ValueError(f"unknown gain model {self.model!r} ({', '.join(GAIN_MODELS)})")
+        for n in self.doping_fractions():
+            _check(self.electron_degeneracy, self.hole_degeneracy, n)
+
+    def doping_fractions(self):
+        """{extra electrons: fraction of dots}."""
+        if isinstance(self.doping, tuple):
+            return _doping_distribution(dict(self.doping))
+        if self.doping == 0:
+            return {0: 1.0}
+        return {n: f for n, f in fermi_dirac_doping(self.doping, self.electron_degeneracy).items() if f > 0}
+
+    def per_dot(self, N, n):
+        """A*/A0 of dots with N excitons (array) and n extra electrons."""
+        return absorption_per_dot(N, self.electron_degeneracy, self.hole_degeneracy, n)
+
+    def absorption(self, P, n=0):
+        """Σ_N P_N A*(N)/A0 over a distribution P of exciton numbers (dots with n extra electrons)."""
+        P = np.asarray(P, float)
+        return float(P @ self.per_dot(np.arange(len(P)), n))
+
+    def ensemble_absorption(self, mean):
+        """A*/A0 of the ensemble with Poisson excitons of ``mean`` (right after a short pulse)."""
+        p = poisson(mean)
+        return sum(f * self.absorption(p, n) for n, f in self.doping_fractions().items())
+
+    def gain_threshold(self):
+        """⟨N⟩_th: the Poisson mean where the ensemble turns transparent."""
+        if self.ensemble_absorption(0.0) <= 0:
+            return 0.0
+        hi = 1.0
+        while self.ensemble_absorption(hi) > 0:
+            hi *= 2
+            if hi > 1e4:
+                raise ValueError("no gain threshold: the ensemble never becomes transparent")
+        return optimize.brentq(self.ensemble_absorption, 0.0, hi, xtol=1e-14, rtol=1e-14)
+
+    def maximum_gain(self):
+        """The largest −A*/A0 the ensemble reaches (every dot at its best exciton number)."""
+        N = np.arange(4 * (self.electron_degeneracy + self.hole_degeneracy) + 1)
+        return sum(f * float(np.max(-self.per_dot(N, n))) for n, f in self.doping_fractions().items())

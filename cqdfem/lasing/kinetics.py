@@ -7,7 +7,12 @@ Every dot holds N = 0, 1, 2, ... excitons (seed 000 Supp. Note 1):
   are the other common choices;
 - radiative: N → N − 1 at N·k_r, traps: N·k_t, with k_r + k_t = 1/τ_PL and k_r/(k_r + k_t) = PLQY of
   a single exciton (the PL lifetime 37 ns organic / 7 ns inorganic; traps from the PLQY);
-- optional dissociation: N → N − 1 at N·k_d (an exciton lost to charge separation, counted apart).
+- optional dissociation: N → N − 1 at N·k_d (an exciton lost to charge separation, counted apart);
+- doped dots (``doping`` extra electrons, negative: holes): Auger counts carriers (the statistical
+  scaling, Klimov et al. 2007): a dot with e electrons and h holes recombines through C(e,2)·h
+  electron-electron-hole and e·C(h,2) electron-hole-hole triplets at 1/τ_eeh and 1/τ_ehh each, with
+  1/τ_XX = 2/τ_eeh + 2/τ_ehh (the biexciton has two of each). A negative trion has one eeh triplet, so
+  τ_X− = τ_eeh; without a measured ``trion_auger_lifetime`` both channels are equal (τ_X± = 4 τ_XX).
 
 :func:`rate_equations` integrates dP_N/dt for the ensemble (P_N: fraction of dots with N), with the
 steady state and the share of decay through each channel; :func:`monte_carlo` follows an
@@ -32,6 +37,8 @@ class Dots:
     dissociation_rate: float = 0.0     # k_d per exciton
     auger_scaling: str = "linear"
     n_max: int = 12                    # largest N followed by the rate equations
+    doping: int = 0                    # extra electrons per dot (negative: holes)
+    trion_auger_lifetime: float | None = None   # Auger lifetime of the trion the doping makes (X− or X+)
 
     def __post_init__(self):
         if self.generation < 0 or self.auger_lifetime <= 0 or self.pl_lifetime <= 0:
@@ -40,14 +47,32 @@ class Dots:
             raise ValueError("plqy must be within [0, 1]")
         if self.auger_scaling not in ("linear", "pairs", "cubic"):
             raise ValueError(f"unknown auger_scaling {self.auger_scaling!r} (linear, pairs, cubic)")
+        if self.trion_auger_lifetime is not None and not self.trion_auger_lifetime > 2 * self.auger_lifetime:
+            # 1/τ_XX = 2/τ_X− + 2/τ_X+ leaves the other channel a positive rate only if τ_trion > 2 τ_XX
+            raise ValueError(f"trion_auger_lifetime must exceed twice the biexciton Auger lifetime "
+                             f"({2 * self.auger_lifetime:g} s), got {self.trion_auger_lifetime:g} s")
+
+    def triplet_rates(self):
+        """(1/τ_eeh, 1/τ_ehh) of the statistical Auger scaling, oriented by the doping's sign."""
+        k_xx = 1 / self.auger_lifetime
+        if self.trion_auger_lifetime is None:
+            return k_xx / 4, k_xx / 4
+        own = 1 / self.trion_auger_lifetime
+        other = k_xx / 2 - own
+        return (own, other) if self.doping >= 0 else (other, own)
 
     def rates(self, N):
         """Rates out of state N per channel: dict channel -> array."""
         N = np.asarray(N, dtype=float)
-        s = {"linear": N / 2, "pairs": N * (N - 1) / 2, "cubic": N * N * (N - 1) / 4}[self.auger_scaling]
-        s = np.where(N >= 2, s, 0.0)
+        if self.doping:
+            e, h = N + max(self.doping, 0), N + max(-self.doping, 0)
+            k_eeh, k_ehh = self.triplet_rates()
+            auger = np.where(N >= 1, k_eeh * e * (e - 1) / 2 * h + k_ehh * e * h * (h - 1) / 2, 0.0)
+        else:
+            s = {"linear": N / 2, "pairs": N * (N - 1) / 2, "cubic": N * N * (N - 1) / 4}[self.auger_scaling]
+            auger = np.where(N >= 2, s, 0.0) / self.auger_lifetime
         k_r, k_t = self.plqy / self.pl_lifetime, (1 - self.plqy) / self.pl_lifetime
-        return {"auger": s / self.auger_lifetime, "radiative": N * k_r, "trap": N * k_t,
+        return {"auger": auger, "radiative": N * k_r, "trap": N * k_t,
                 "dissociation": N * self.dissociation_rate}
 
 

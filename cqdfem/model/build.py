@@ -16,10 +16,10 @@ from cqdfem.geometry import Geometry, parse_geometry, with_materials
 from cqdfem.inputs import files, readers, schema
 from cqdfem.materials import Library
 from cqdfem.model.case import HeatSource, Model
-from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance,
+from cqdfem.model.parts import (LayerHeat, absorptance_origin, check_fit, cost_estimate, film_absorptance, physics_threshold,
                                 laser_report, law_from_settings, probe_coordinates)
 from cqdfem.model.uncertain import resolve as resolve_uncertainty
-from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, FdtrSettings,
+from cqdfem.model.settings import (STIMULATED_ABSORBED_FRACTION, BandsSettings, CouplingSettings, FdtrSettings, GainSettings,
                                    OpticsSettings, FilmSettings,
                                    KineticsSettings, ModesSettings, OutputSettings, PumpSettings,
                                    SolverSettings, SweepSettings, ThermalSettings, ThresholdSettings)
@@ -145,8 +145,10 @@ class _Builder:
                   solver=SolverSettings(**s["solver"]),
                   output=OutputSettings(**s["output"]))
         self.check_film(m)
+        if s["gain"]:
+            m = dataclasses.replace(m, gain=GainSettings(**s["gain"]))
         if s["threshold"]:
-            m = self.threshold(m, s["threshold"])
+            m = self.threshold(m, s["threshold"], tuple(s["kinetics"]))
         if s["modes"] or kind == "modes":
             m = dataclasses.replace(m, modes=ModesSettings(**s["modes"]))
         if s["bands"] or kind == "bands":
@@ -235,7 +237,7 @@ class _Builder:
 
     # -- threshold law ---------------------------------------------------------------------------------
 
-    def threshold(self, m, table):
+    def threshold(self, m, table, kinetics_given=()):
         law = table.get("law", ThresholdSettings.law)
         if law == "t0" and "T0" not in table and "fit" not in table:
             raise InputError("the t0 law needs T0 or fit", "threshold.T0")
@@ -243,6 +245,18 @@ class _Builder:
             raise InputError("the table law needs table = [[T, P_th or ratio], ...]", "threshold.table")
         if "at_reference" not in table:
             raise InputError("missing (the threshold at the reference temperature)", "threshold.at_reference")
+        physics = None
+        if table["at_reference"] == "physics":
+            key = ("physics", m.gain, m.kinetics, m.pump.wavelength, m.film.emission_wavelength, m.geometry,
+                   kinetics_given, table.get("measured"), table.get("measured_fluence"))
+            if key not in self.built:
+                probe = dataclasses.replace(m, threshold=ThresholdSettings(**{**table, "at_reference": 1.0}))
+                self.built[key] = physics_threshold(probe, kinetics_given)[0]
+            physics = self.built[key]
+            table = {**table, "at_reference": physics["intensity_W_m2"]}
+            if not physics["intensity_W_m2"] > 0:
+                raise InputError("the material physics gives a zero threshold (no loss and transparent dots): "
+                                 "nothing to scale with temperature", "threshold.at_reference")
         t = ThresholdSettings(**table)
         if t.fit:
             check_fit(t)
@@ -252,7 +266,7 @@ class _Builder:
             except ValueError as e:
                 raise InputError(f"expected a valid threshold law: {e}", "threshold") from None
         law, fit = self.built[t]
-        return dataclasses.replace(m, threshold=t, law=law, fit=fit)
+        return dataclasses.replace(m, threshold=t, law=law, fit=fit, physics=physics)
 
     # -- heat ------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import math
 import pathlib
 
 from cqdfem.geometry import Geometry
-from cqdfem.model.settings import (BandsSettings, CouplingSettings, FdtrSettings, FilmSettings, KineticsSettings,
+from cqdfem.model.settings import (BandsSettings, CouplingSettings, FdtrSettings, FilmSettings, GainSettings, KineticsSettings,
                                    ModesSettings, OpticsSettings, OutputSettings, PumpSettings, SolverSettings,
                                    SweepSettings, ThermalSettings, ThresholdSettings)
 
@@ -27,6 +27,7 @@ class Model:
     pump: PumpSettings = PumpSettings()
     film: FilmSettings = FilmSettings()
     kinetics: KineticsSettings = KineticsSettings()
+    gain: GainSettings | None = None
     threshold: ThresholdSettings | None = None
     thermal: ThermalSettings = ThermalSettings()
     coupling: CouplingSettings = CouplingSettings()
@@ -42,6 +43,7 @@ class Model:
     heat: object = None                      # cqdfem.lasing.heat.HeatModel of the film
     source: HeatSource | None = None
     law: object = None                       # threshold law P_th(T)
+    physics: dict | None = None              # the threshold from material physics and its inputs
     fit: object = None                       # its calibration (cqdfem.lasing.threshold.Fit) if fitted
     probes: dict = dataclasses.field(default_factory=dict)   # name -> model coordinates, m
     absorption: object = None                # cqdfem.absorption.Absorption of the stack at the pump
@@ -74,7 +76,7 @@ class Model:
         default filled in and every material property as used, so a result can be recomputed."""
         out = {"title": self.title, "kind": self.kind, "file": str(self.path) if self.path else None,
                "geometry": self.geometry.resolved()}
-        for name in ("pump", "film", "threshold", "thermal", "solver", "coupling", "modes", "bands", "fdtr", "optics", "sweep",
+        for name in ("pump", "film", "gain", "threshold", "thermal", "solver", "coupling", "modes", "bands", "fdtr", "optics", "sweep",
                      "kinetics", "output"):
             value = getattr(self, name)
             if value is not None:
@@ -85,9 +87,18 @@ class Model:
             out["uncertainty"] = self.uncertainty.describe()
         if self.law is not None:
             out["threshold_law"] = self.law.describe()
+        if self.physics is not None:
+            out["threshold_from_physics"] = self.physics
         if self.source is not None:
             out["source"] = self.source.description
         return out
+
+    def threshold_report(self):
+        """summary.json's threshold from material physics, beside the measured one (empty if the case
+        does not ask for it)."""
+        if self.physics is None:
+            return {}
+        return {"threshold_from_physics_W_m2": self.physics["intensity_W_m2"], "threshold_from_physics": self.physics}
 
     def heat_above_threshold(self):
         """summary.json's ``heat_model``: which model turns the excess above threshold into heat."""

@@ -133,3 +133,113 @@ def cost_estimate(m):
                           breakpoints=m.profile.breakpoints(), restarts=m.profile.jumps(), outputs=th.outputs)) - 1
     return {"dofs": dofs, "memory_bytes": BASE_MEMORY + MEMORY_PER_DOF * dofs, "steps": steps,
             "seconds": steps * dofs * TIME_PER_DOF_STEP}
+
+
+# What a threshold from material physics takes for granted (summary.json lists it beside the inputs).
+PHYSICS_ASSUMPTIONS = (
+    "steady state under a constant pump: the pump lasts far longer than the dots' decay (ns), as the "
+    "device's ns-us pulses do; the fluence threshold is for a pulse far shorter than every decay",
+    "the pump is absorbed far above the band edge: absorption per dot does not depend on its excitons",
+    "the material gain is -(A*/A0) x saturated_gain at the lasing line (no spectral shift of the gain)",
+    "a charged dot's Auger follows the statistical (carrier-counting) scaling; its radiative and trap "
+    "rates stay N / tau_PL",
+)
+
+
+def physics_threshold(m, given):
+    """(summary.json's ``threshold_from_physics``, Result) of a case with [gain] and [kinetics];
+    InputError naming the key when an input is missing or the physics gives no threshold.
+    ``given``: the [kinetics] keys the case sets (the rest are defaults)."""
+    import math
+
+    from cqdfem.lasing import gain as gains
+    from cqdfem.lasing import material
+
+    g, k, pump = m.gain, m.kinetics, m.pump
+    if g is None or g.saturated_gain is None:
+        raise InputError("missing: a threshold from physics needs the film's saturated (band-edge) gain",
+                         "gain.saturated_gain")
+    if g.required_gain is not None and (g.confinement is not None or g.loss):
+        raise InputError("give required_gain (= loss / confinement) or confinement and loss, not both",
+                         "gain.required_gain")
+    if g.confinement is None and g.required_gain is None:
+        raise InputError('missing: a threshold from physics needs the confinement factor (a number or "modes") '
+                         'and the loss, or the required material gain', "gain.confinement")
+    src = dict(g.sources)
+
+    def origin(name, case_has):
+        return src.get(name, "case (no source given)" if case_has else "default (cqdfem.model.settings)")
+
+    film = m.geometry.active
+    sigma, sigma_from = k.cross_section, origin("cross_section", "cross_section" in given)
+    own = film.material.absorption_cross_section if film is not None else None
+    if "cross_section" not in given and own and abs(own[1] - pump.wavelength) <= 5e-9:
+        sigma, sigma_from = own[0], src.get("cross_section", f"film material {film.material.name!r} (library)")
+    confinement, gamma_from = g.confinement, origin("confinement", True)
+    if g.required_gain is not None:
+        confinement = 1.0               # Γ g = α with Γ = 1, α = the required gain: the same condition
+    elif confinement == "modes":
+        confinement, gamma_from = mode_confinement(m), "TE0 mode of the stack at the emission wavelength (cqdfem.optics)"
+    try:
+        model = gains.GainModel(model=g.model, electron_degeneracy=g.electron_degeneracy,
+                                hole_degeneracy=g.hole_degeneracy, doping=g.doping)
+        dots = k.dots(intensity=0.0, wavelength=pump.wavelength)
+        optics = material.Optics(confinement, g.loss if g.required_gain is None else g.required_gain)
+        r = material.threshold(model, dots, sigma, pump.wavelength, g.saturated_gain, optics)
+    except ValueError as e:
+        raise InputError(f"expected consistent gain and kinetics inputs: {e}", "gain") from None
+    if r.intensity is None:
+        raise InputError(f"the material physics gives no threshold: {r.reason}", "threshold.at_reference")
+    inputs = {
+        "gain_model": {"value": g.model, "source": origin("model", True)},
+        "electron_degeneracy": {"value": g.electron_degeneracy, "source": origin("electron_degeneracy", True)},
+        "hole_degeneracy": {"value": g.hole_degeneracy, "source": origin("hole_degeneracy", True)},
+        "doping_electrons_per_dot": {"value": g.doping, "source": origin("doping", True)},
+        "saturated_gain_1_m": {"value": g.saturated_gain, "source": origin("saturated_gain", True)},
+        **({"required_gain_1_m": {"value": g.required_gain, "source": origin("required_gain", True)}}
+           if g.required_gain is not None else
+           {"confinement": {"value": confinement, "source": gamma_from},
+            "loss_1_m": {"value": g.loss, "source": origin("loss", "loss" in dict(g.sources) or g.loss > 0)}}),
+        "cross_section_m2": {"value": sigma, "source": sigma_from},
+        "pump_wavelength_m": {"value": pump.wavelength, "source": "pump.wavelength"},
+        "auger_lifetime_s": {"value": dots.auger_lifetime, "source": origin("auger_lifetime", "auger_lifetime" in given)},
+        "auger_scaling": {"value": dots.auger_scaling, "source": origin("auger_scaling", "auger_scaling" in given)},
+        "pl_lifetime_s": {"value": dots.pl_lifetime, "source": origin("pl_lifetime", "pl_lifetime" in given)},
+    }
+    if g.doping:
+        t = dots.trion_auger_lifetime
+        inputs["trion_auger_lifetime_s"] = {"value": t if t is not None else 4 * dots.auger_lifetime,
+                                            "source": origin("trion_auger_lifetime", True) if t is not None
+                                            else "statistical scaling, 4 x the biexciton Auger lifetime"}
+    out = {**r.summary(), "inputs": inputs, "assumptions": list(PHYSICS_ASSUMPTIONS),
+           "temperature_dependence": "the [threshold] law's ratio P_th(T)/P_th(T_ref) times this value"}
+    t = m.threshold
+    if t is not None and t.measured:
+        out["measured_W_m2"] = t.measured
+        out["predicted_over_measured"] = r.intensity / t.measured
+    if t is not None and t.measured_fluence:
+        out["measured_fluence_J_m2"] = t.measured_fluence
+        out["fluence_predicted_over_measured"] = r.fluence / t.measured_fluence if r.fluence is not None else None
+    for key in ("measured", "measured_fluence"):
+        if key in src:
+            out[f"{key}_source"] = src[key]
+    if not math.isfinite(r.intensity):
+        raise InputError("the material physics gives no finite threshold", "threshold.at_reference")
+    return out, r
+
+
+def mode_confinement(m):
+    """Γ of the active layer in the stack's fundamental TE mode at the emission wavelength."""
+    from cqdfem import optics
+
+    g = m.geometry
+    if g.active is None:
+        raise InputError('confinement = "modes" needs an active layer', "gain.confinement")
+    try:
+        slab = optics.Slab.from_geometry(g)
+        mode = optics.slab_modes(slab, m.film.emission_wavelength, "TE", n_modes=1)[0]
+    except optics.CutoffError as e:
+        raise InputError(f"no confinement from the modes: {e}", "gain.confinement") from None
+    except ValueError as e:
+        raise InputError(f'confinement = "modes" needs the stack\'s indices: {e}', "gain.confinement") from None
+    return float(mode.confinement[g.active.name])

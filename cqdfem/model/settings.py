@@ -55,6 +55,7 @@ class KineticsSettings:
     plqy: float | None = None
     dissociation_rate: float = 0.0
     auger_scaling: str = "linear"
+    trion_auger_lifetime: float | None = None   # doped dots: Auger lifetime of their trion (None: 4 τ_XX)
     lattice: int = 20                        # Monte Carlo: dots per lattice side
     time_step: float = 1e-12                 # Monte Carlo step, s
     end_time: float = 5e-9                   # Monte Carlo end, s
@@ -67,7 +68,8 @@ class KineticsSettings:
         from cqdfem.lasing import gain, kinetics
 
         values = {k: getattr(self, k) for k in ("generation", "cross_section", "auger_lifetime", "pl_lifetime",
-                                                "plqy", "dissociation_rate", "auger_scaling")}
+                                                "plqy", "dissociation_rate", "auger_scaling",
+                                                "trion_auger_lifetime")}
         values.update((k, v) for k, v in given.items() if v is not None)
         if values["generation"] is None:
             I = self.intensity if intensity is None else intensity
@@ -77,8 +79,25 @@ class KineticsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class GainSettings:
+    """The film's gain and the mode's loss: with [kinetics], the threshold from material physics
+    (cqdfem.lasing.material)."""
+    model: str = "state-filling"             # cqdfem.lasing.gain.GAIN_MODELS
+    electron_degeneracy: int = 2             # band-edge electron states (CdSe 1S_e: 2)
+    hole_degeneracy: int = 4                 # band-edge hole states (CdSe 1S_3/2: 4)
+    doping: float = 0.0                      # mean extra electrons per dot (binomial over the electron states)
+    saturated_gain: float | None = None      # α0, 1/m: band-edge absorption of the unexcited film
+    confinement: float | str | None = None   # Γ, or "modes": the TE0 mode of the stack at the emission
+    loss: float = 0.0                        # α_total, 1/m: internal + radiation loss of the mode
+    required_gain: float | None = None       # or α_total/Γ directly: the material gain the mode needs, 1/m
+    sources: tuple = ()                      # ((input, where its value comes from), ...)
+
+
+@dataclasses.dataclass(frozen=True)
 class ThresholdSettings:
-    at_reference: float                      # P_th at the reference temperature, W/m²
+    at_reference: float                      # P_th at the reference temperature, W/m² (case: or "physics")
+    measured: float | None = None            # a measured threshold to compare with, W/m²
+    measured_fluence: float | None = None    # or of short pulses, J/m²
     law: str = "t0"                          # auger | t0 | table
     reference_temperature: float = ROOM_TEMPERATURE
     T0: float | None = None                  # t0 law, K

@@ -63,6 +63,7 @@ def coupled(model, comm, on_step=None, checkpoint=None, resume=False):
         **({"laser_line": model.laser_line} if model.laser_line else {}),
         "heat_model": model.heat_above_threshold(),
         "threshold_law": device.threshold.describe(),
+        **model.threshold_report(),
         "threshold_fit": model.fit.describe() if model.fit else None,
         "steady_state": steady,
         **({"line_drift": drift} if drift else {}),
@@ -150,7 +151,8 @@ def sweep(model, comm, on_step=None):
                              "cw_lasing": bool(detail.get("lasing", False))})
     t_points = time.perf_counter() - t1
     summary = {"case": model.resolved(), "pump_absorption": model.pump_absorption(),
-               "heat_model": model.heat_above_threshold(), "points": len(rows), "rows": rows,
+               "heat_model": model.heat_above_threshold(), **model.threshold_report(),
+               "points": len(rows), "rows": rows,
                "steady_resistance_K_per_W_m3": resistance,
                "timing": {"fem_response_s": t_fem, "sweep_s": t_points,
                           "per_point_ms": 1e3 * t_points / max(len(rows), 1)},

@@ -113,6 +113,7 @@ def thermal(model, comm, on_step=None, checkpoint=None, resume=False):
         **({"steady_film_max_temperature_K": steady["film_max_temperature_K"],
             "steady_film_mean_temperature_K": steady["film_mean_temperature_K"]} if steady else {}),
         "source": src.description,
+        **model.threshold_report(),
         "pump_absorption": model.pump_absorption(),
         **({"laser_line": model.laser_line} if model.laser_line else {}),
         "energy": {"units": energy_units(sm),
