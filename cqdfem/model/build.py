@@ -157,10 +157,14 @@ class _Builder:
         if s["fdtr"] or kind == "fdtr":
             m = self.fdtr(m, s["fdtr"])
         if kind == "sweep":
+            sweep = dict(s["sweep"])
+            if "thresholds" not in sweep and m.physics is not None:
+                sweep["thresholds"] = (m.threshold.at_reference,)      # the one material physics gives
             for k in ("thresholds", "pump_ratios"):
-                if k not in s["sweep"]:
-                    raise InputError("missing (required for a sweep)", f"sweep.{k}")
-            m = dataclasses.replace(m, sweep=SweepSettings(**s["sweep"]))
+                if k not in sweep:
+                    raise InputError("missing (required for a sweep unless threshold.at_reference = \"physics\")"
+                                     if k == "thresholds" else "missing (required for a sweep)", f"sweep.{k}")
+            m = dataclasses.replace(m, sweep=SweepSettings(**sweep))
         if kind in THERMAL_KINDS:
             m = self.thermal(m)
         if kind in ("coupled", "sweep"):

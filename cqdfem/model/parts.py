@@ -167,7 +167,11 @@ def physics_threshold(m, given):
                          'and the loss, or the required material gain', "gain.confinement")
     src = dict(g.sources)
 
-    def origin(name, case_has):
+    defaults = type(g)()
+
+    def origin(name, case_has=None):
+        if case_has is None:            # a [gain] key: set in the case if it differs from the default
+            case_has = getattr(g, name) != getattr(defaults, name)
         return src.get(name, "case (no source given)" if case_has else "default (cqdfem.model.settings)")
 
     film = m.geometry.active
@@ -191,15 +195,15 @@ def physics_threshold(m, given):
     if r.intensity is None:
         raise InputError(f"the material physics gives no threshold: {r.reason}", "threshold.at_reference")
     inputs = {
-        "gain_model": {"value": g.model, "source": origin("model", True)},
-        "electron_degeneracy": {"value": g.electron_degeneracy, "source": origin("electron_degeneracy", True)},
-        "hole_degeneracy": {"value": g.hole_degeneracy, "source": origin("hole_degeneracy", True)},
-        "doping_electrons_per_dot": {"value": g.doping, "source": origin("doping", True)},
-        "saturated_gain_1_m": {"value": g.saturated_gain, "source": origin("saturated_gain", True)},
-        **({"required_gain_1_m": {"value": g.required_gain, "source": origin("required_gain", True)}}
+        "gain_model": {"value": g.model, "source": origin("model")},
+        "electron_degeneracy": {"value": g.electron_degeneracy, "source": origin("electron_degeneracy")},
+        "hole_degeneracy": {"value": g.hole_degeneracy, "source": origin("hole_degeneracy")},
+        "doping_electrons_per_dot": {"value": g.doping, "source": origin("doping")},
+        "saturated_gain_1_m": {"value": g.saturated_gain, "source": origin("saturated_gain")},
+        **({"required_gain_1_m": {"value": g.required_gain, "source": origin("required_gain")}}
            if g.required_gain is not None else
            {"confinement": {"value": confinement, "source": gamma_from},
-            "loss_1_m": {"value": g.loss, "source": origin("loss", "loss" in dict(g.sources) or g.loss > 0)}}),
+            "loss_1_m": {"value": g.loss, "source": origin("loss")}}),
         "cross_section_m2": {"value": sigma, "source": sigma_from},
         "pump_wavelength_m": {"value": pump.wavelength, "source": "pump.wavelength"},
         "auger_lifetime_s": {"value": dots.auger_lifetime, "source": origin("auger_lifetime", "auger_lifetime" in given)},
