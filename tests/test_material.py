@@ -168,3 +168,18 @@ def test_bad_gain_inputs_are_refused_in_one_line(sets, key):
 def test_missing_saturated_gain_is_named():
     r = run("check", "cases/microsecond-lasing.toml", "--set", "threshold.at_reference='physics'")
     assert r.returncode == 2 and "gain.saturated_gain" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_defaults_to_the_physics_threshold(tmp_path):
+    from cqdfem.errors import InputError
+    from cqdfem.model import load
+
+    base = (ROOT / "cases" / "microsecond-lasing-physics.toml").read_text()
+    base = base.replace('geometry = "../geometries/', f'geometry = "{ROOT}/geometries/').replace('kind = "coupled"', 'kind = "sweep"')
+    case = tmp_path / "sweep.toml"
+    case.write_text(base + "\n[sweep]\npump_ratios = [1.2, 2.0]\n")
+    m = load(case)
+    assert m.sweep.thresholds == (pytest.approx(m.physics["intensity_W_m2"]),)
+    case.write_text(base.replace('at_reference = "physics"', 'at_reference = "52 kW/cm^2"') + "\n[sweep]\npump_ratios = [1.2]\n")
+    with pytest.raises(InputError, match="unless threshold.at_reference"):
+        load(case)
