@@ -128,17 +128,38 @@ def cmd_gain(args):
 
     if args.doping_mean is not None and args.doping:
         raise InputError("give --doping or --doping-mean, not both", "--doping-mean")
+    level = args.model != "state-filling"
+    if level and (args.doping or args.doping_mean):
+        raise InputError(f"the {args.model} picture is for undoped dots; doping needs --model state-filling", "--doping")
+    if not level and (args.lasing_line_absorption is not None or args.biexciton_absorption is not None):
+        raise InputError("--lasing-line-absorption and --biexciton-absorption belong to the level models", "--model")
     try:
         doping = gain.fermi_dirac_doping(args.doping_mean, args.ge) if args.doping_mean is not None else args.doping
-        n_th = gain.gain_threshold(args.ge, args.gh, doping)
+        if level:
+            gm = gain.GainModel(args.model, lasing_line_absorption=args.lasing_line_absorption,
+                                biexciton_absorption=args.biexciton_absorption)
+            n_th = gm.gain_threshold(args.statistics)
+        elif args.statistics == "binomial":
+            n_th = gain.GainModel(electron_degeneracy=args.ge, hole_degeneracy=args.gh,
+                                  doping=tuple(doping.items()) if isinstance(doping, dict) else
+                                  ((doping, 1.0),)).gain_threshold("binomial")
+        else:
+            n_th = gain.gain_threshold(args.ge, args.gh, doping)
     except ValueError as e:
-        raise InputError(str(e), "--doping" if "doping" in str(e) else "--ge") from None
-    out = {"g_e": args.ge, "g_h": args.gh, "doping": doping, "threshold_excitons_per_dot": n_th}
+        key = "--doping" if "doping" in str(e) else ("--ge" if not level else "--model")
+        raise InputError(str(e), key) from None
+    out = {"model": args.model, "statistics": args.statistics, "threshold_excitons_per_dot": n_th}
+    if level:
+        a, b = gm.levels
+        out.update(lasing_line_absorption=a, biexciton_absorption=b)
+        what = f"{args.model}, lasing-line absorption {a:.4g}, biexciton absorption {b:.4g}"
+    else:
+        out.update(g_e=args.ge, g_h=args.gh, doping=doping)
+        what = f"g_e = {args.ge}, g_h = {args.gh}, doping {doping}"
     if args.json:
         say(json.dumps(out, indent=2))
     else:
-        say(f"gain threshold <N>_th = {n_th:.4f} excitons per dot (g_e = {args.ge}, g_h = {args.gh}, "
-            f"doping {doping})")
+        say(f"gain threshold <N>_th = {n_th:.4f} excitons per dot ({what}; {args.statistics} excitation)")
     return 0
 
 
@@ -436,6 +457,14 @@ def parser():
     g.add_argument("--gh", type=int, default=4, help="hole degeneracy (4 for CdSe 1S)")
     g.add_argument("--doping", type=int, default=0, help="extra electrons per dot (negative: holes)")
     g.add_argument("--doping-mean", type=float, help="mean extra electrons, Fermi-Dirac (binomial) spread")
+    g.add_argument("--model", choices=("state-filling", "three-level", "four-level"), default="state-filling",
+                   help="state filling of g_e/g_h levels, or seed 003's level pictures")
+    g.add_argument("--lasing-line-absorption", type=float,
+                   help="level models: unexcited absorption at the lasing line / fully inverted gain (a)")
+    g.add_argument("--biexciton-absorption", type=float,
+                   help="level models: X->XX absorption / one exciton's stimulated emission (b)")
+    g.add_argument("--statistics", choices=("poisson", "binomial"), default="poisson",
+                   help="poisson: pumped far above the band edge; binomial: at the band edge (003's Rabi picture)")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_gain)
     t = sub.add_parser("threshold", help="print/plot a threshold law P_th(T) (from a case or options)")

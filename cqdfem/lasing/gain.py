@@ -154,27 +154,85 @@ def cascade_threshold(fluence_threshold, donor_fraction, donor_cross_section, em
 
 # --- gain models for a threshold from material physics --------------------------------------------
 
-GAIN_MODELS = ("state-filling",)
+GAIN_MODELS = ("state-filling", "three-level", "four-level")
+
+# Seed 003's level pictures (Fig 6-8) of a dot with a doubly degenerate band-edge exciton, at the
+# lasing line, in units of the gain of a fully inverted dot (so the saturated gain keeps its meaning):
+#   unexcited dot: +a (ground-state absorption at the lasing line; a = 1 when the lasing transition
+#   ends on the ground state, the three-level picture; a < 1 when it ends on a level that empties, the
+#   four-level picture, a = the residual overlap of absorption with emission);
+#   one exciton: (a − 1 + b)/2 (one slot still absorbs, one emits, and the exciton absorbs into the
+#   biexciton with strength b relative to its own stimulated emission: 003's "ESA into XX");
+#   two or more: −1 (fully inverted).
+# The default a and b are fixed by 003's own thresholds under band-edge (Rabi) excitation, where the
+# two slots fill independently: 3LS 1.0 without ESA and 1.5 with it, 4LS 0.5 and 1.0 (003, Fig 8c-f).
+# With binomial statistics of mean m = 2p the threshold is the root of b p² − (b − a − 1) p − a = 0:
+# b = 0 gives m = 2a/(1 + a), so a = 1/3 for the 4LS; m = 1.5 (3LS) needs b = 8/3, m = 1.0 (4LS, a = 1/3)
+# b = 4/3. These are calibrations of an abstract picture to 003's simulated spectra, not measurements.
+LEVEL_DEFAULTS = {"three-level": (1.0, 8.0 / 3.0), "four-level": (1.0 / 3.0, 4.0 / 3.0)}
+STATISTICS = ("poisson", "binomial")
+
+
+def level_absorption(N, lasing_line_absorption, biexciton_absorption):
+    """A*/A0 per dot of a level picture (see LEVEL_DEFAULTS) with N excitons, in units of the fully
+    inverted dot's gain."""
+    N = np.asarray(N)
+    a, b = lasing_line_absorption, biexciton_absorption
+    return np.where(N <= 0, a, np.where(N == 1, 0.5 * (a - 1.0 + b), -1.0))
 
 
 @dataclasses.dataclass(frozen=True)
 class GainModel:
-    """How a dot's exciton number N (and its doping) sets its band-edge absorption A*/A0.
+    """How a dot's exciton number N (and its doping) sets its absorption A*/A0 at the lasing line.
 
     ``state-filling``: :func:`absorption_per_dot` with g_e, g_h and n extra electrons. ``doping``: the
     mean number of extra electrons per dot, spread binomially over the g_e states
     (:func:`fermi_dirac_doping`), or explicit ((n, fraction), ...).
+    ``three-level`` / ``four-level``: seed 003's pictures (:func:`level_absorption`), with
+    ``lasing_line_absorption`` a and ``biexciton_absorption`` b (None: LEVEL_DEFAULTS); undoped only.
+    For every model a fully inverted dot has A*/A0 = −1, so the material gain is −(A*/A0) α0 with α0
+    the saturated gain.
     """
     model: str = "state-filling"
     electron_degeneracy: int = 2
     hole_degeneracy: int = 4
     doping: float | tuple = 0.0
+    lasing_line_absorption: float | None = None
+    biexciton_absorption: float | None = None
 
     def __post_init__(self):
         if self.model not in GAIN_MODELS:
             raise ValueError(f"unknown gain model {self.model!r} ({', '.join(GAIN_MODELS)})")
-        for n in self.doping_fractions():
-            _check(self.electron_degeneracy, self.hole_degeneracy, n)
+        if self.model == "state-filling":
+            if self.lasing_line_absorption is not None or self.biexciton_absorption is not None:
+                raise ValueError("lasing_line_absorption and biexciton_absorption belong to the level "
+                                 "models (three-level, four-level), not state-filling")
+            for n in self.doping_fractions():
+                _check(self.electron_degeneracy, self.hole_degeneracy, n)
+            return
+        if self.doping_fractions() != {0: 1.0}:
+            raise ValueError(f"the {self.model} picture is for undoped dots; doping needs the state-filling model")
+        a, b = self.levels
+        if self.model == "three-level" and a != 1.0:
+            raise ValueError("a three-level dot's lasing transition ends on the ground state: "
+                             "its lasing_line_absorption is 1 (use four-level for a < 1)")
+        if not 0 <= a <= 1:
+            raise ValueError(f"lasing_line_absorption must be within [0, 1], got {a}")
+        if not 0 <= b <= 100:
+            raise ValueError(f"biexciton_absorption must be within [0, 100], got {b}")
+
+    @property
+    def levels(self):
+        """(a, b) of a level model: its lasing-line and biexciton absorption."""
+        a0, b0 = LEVEL_DEFAULTS[self.model]
+        a = a0 if self.lasing_line_absorption is None else float(self.lasing_line_absorption)
+        b = b0 if self.biexciton_absorption is None else float(self.biexciton_absorption)
+        return a, b
+
+    @property
+    def slots(self):
+        """Excitons a dot holds at the band edge before it is fully inverted."""
+        return 2 if self.model != "state-filling" else min(self.electron_degeneracy, self.hole_degeneracy)
 
     def doping_fractions(self):
         """{extra electrons: fraction of dots}."""
@@ -186,6 +244,8 @@ class GainModel:
 
     def per_dot(self, N, n):
         """A*/A0 of dots with N excitons (array) and n extra electrons."""
+        if self.model != "state-filling":
+            return level_absorption(N, *self.levels)
         return absorption_per_dot(N, self.electron_degeneracy, self.hole_degeneracy, n)
 
     def absorption(self, P, n=0):
@@ -193,21 +253,41 @@ class GainModel:
         P = np.asarray(P, float)
         return float(P @ self.per_dot(np.arange(len(P)), n))
 
-    def ensemble_absorption(self, mean):
-        """A*/A0 of the ensemble with Poisson excitons of ``mean`` (right after a short pulse)."""
-        p = poisson(mean)
+    def ensemble_absorption(self, mean, statistics="poisson"):
+        """A*/A0 of the ensemble right after a short pulse leaving ``mean`` excitons per dot:
+        ``poisson`` (pumped far above the band edge, ⟨N⟩ = σJ) or ``binomial`` (pumped at the band
+        edge, 003's Rabi picture: each of the dot's :attr:`slots` filled independently, mean ≤ slots)."""
+        if statistics == "poisson":
+            p = poisson(mean)
+        elif statistics == "binomial":
+            if not 0 <= mean <= self.slots:
+                raise ValueError(f"band-edge pumping puts at most {self.slots} excitons in a dot, got {mean}")
+            p = stats.binom.pmf(np.arange(self.slots + 1), self.slots, mean / self.slots)
+        else:
+            raise ValueError(f"unknown statistics {statistics!r} ({', '.join(STATISTICS)})")
         return sum(f * self.absorption(p, n) for n, f in self.doping_fractions().items())
 
-    def gain_threshold(self):
-        """⟨N⟩_th: the Poisson mean where the ensemble turns transparent."""
-        if self.ensemble_absorption(0.0) <= 0:
+    def gain_threshold(self, statistics="poisson"):
+        """⟨N⟩_th: the mean excitons per dot from which on the ensemble gains (A*/A0 < 0). The first
+        crossing counts: a film transparent when unexcited but absorbing into biexcitons once pumped
+        (a = 0, b > 0) has its threshold where the gain finally wins, not at zero."""
+        f = lambda m: self.ensemble_absorption(m, statistics)    # noqa: E731
+        if f(0.0) < 0:
             return 0.0
-        hi = 1.0
-        while self.ensemble_absorption(hi) > 0:
-            hi *= 2
-            if hi > 1e4:
-                raise ValueError("no gain threshold: the ensemble never becomes transparent")
-        return optimize.brentq(self.ensemble_absorption, 0.0, hi, xtol=1e-14, rtol=1e-14)
+        if statistics == "binomial":
+            hi = float(self.slots)
+            if f(hi) >= 0:
+                raise ValueError("no gain threshold: band-edge pumping never makes the ensemble gain")
+        else:
+            hi = 1.0
+            while f(hi) >= 0:
+                hi *= 2
+                if hi > 1e4:
+                    raise ValueError("no gain threshold: the ensemble never becomes transparent")
+        grid = np.linspace(0.0, hi, 257)
+        values = [f(m) for m in grid]
+        i = next(i for i, v in enumerate(values) if v < 0)
+        return optimize.brentq(f, grid[i - 1], grid[i], xtol=1e-14, rtol=1e-14)
 
     def maximum_gain(self):
         """The largest −A*/A0 the ensemble reaches (every dot at its best exciton number)."""

@@ -146,6 +146,10 @@ PHYSICS_ASSUMPTIONS = (
 )
 
 
+LEVEL_SOURCE = ("assumption: calibrated so that band-edge (Rabi) excitation gives 003's Fig 8e-f thresholds "
+                "(3LS 1.5, 4LS 1.0 excitons per dot; cqdfem.lasing.gain.LEVEL_DEFAULTS)")
+
+
 def physics_threshold(m, given):
     """(summary.json's ``threshold_from_physics``, Result) of a case with [gain] and [kinetics];
     InputError naming the key when an input is missing or the physics gives no threshold.
@@ -186,7 +190,9 @@ def physics_threshold(m, given):
         confinement, gamma_from = mode_confinement(m), "TE0 mode of the stack at the emission wavelength (cqdfem.optics)"
     try:
         model = gains.GainModel(model=g.model, electron_degeneracy=g.electron_degeneracy,
-                                hole_degeneracy=g.hole_degeneracy, doping=g.doping)
+                                hole_degeneracy=g.hole_degeneracy, doping=g.doping,
+                                lasing_line_absorption=g.lasing_line_absorption,
+                                biexciton_absorption=g.biexciton_absorption)
         dots = k.dots(intensity=0.0, wavelength=pump.wavelength)
         optics = material.Optics(confinement, g.loss if g.required_gain is None else g.required_gain)
         r = material.threshold(model, dots, sigma, pump.wavelength, g.saturated_gain, optics)
@@ -196,9 +202,14 @@ def physics_threshold(m, given):
         raise InputError(f"the material physics gives no threshold: {r.reason}", "threshold.at_reference")
     inputs = {
         "gain_model": {"value": g.model, "source": origin("model")},
-        "electron_degeneracy": {"value": g.electron_degeneracy, "source": origin("electron_degeneracy")},
-        "hole_degeneracy": {"value": g.hole_degeneracy, "source": origin("hole_degeneracy")},
-        "doping_electrons_per_dot": {"value": g.doping, "source": origin("doping")},
+        **({"electron_degeneracy": {"value": g.electron_degeneracy, "source": origin("electron_degeneracy")},
+            "hole_degeneracy": {"value": g.hole_degeneracy, "source": origin("hole_degeneracy")},
+            "doping_electrons_per_dot": {"value": g.doping, "source": origin("doping")}}
+           if g.model == "state-filling" else
+           {"lasing_line_absorption": {"value": model.levels[0], "source": src.get(
+               "lasing_line_absorption", LEVEL_SOURCE if g.lasing_line_absorption is None else "case (no source given)")},
+            "biexciton_absorption": {"value": model.levels[1], "source": src.get(
+               "biexciton_absorption", LEVEL_SOURCE if g.biexciton_absorption is None else "case (no source given)")}}),
         "saturated_gain_1_m": {"value": g.saturated_gain, "source": origin("saturated_gain")},
         **({"required_gain_1_m": {"value": g.required_gain, "source": origin("required_gain")}}
            if g.required_gain is not None else

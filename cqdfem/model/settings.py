@@ -86,6 +86,8 @@ class GainSettings:
     electron_degeneracy: int = 2             # band-edge electron states (CdSe 1S_e: 2)
     hole_degeneracy: int = 4                 # band-edge hole states (CdSe 1S_3/2: 4)
     doping: float = 0.0                      # mean extra electrons per dot (binomial over the electron states)
+    lasing_line_absorption: float | None = None   # level models: unexcited absorption at the line / full gain
+    biexciton_absorption: float | None = None     # level models: X->XX absorption / one exciton's SE
     saturated_gain: float | None = None      # α0, 1/m: band-edge absorption of the unexcited film
     confinement: float | str | None = None   # Γ, or "modes": the TE0 mode of the stack at the emission
     loss: float = 0.0                        # α_total, 1/m: internal + radiation loss of the mode
