@@ -128,6 +128,9 @@ def physics_threshold(p, prefix=""):
     if p.get("fluence_predicted_over_measured") is not None:
         line += (f"; measured {p['measured_fluence_J_m2'] * 1e2:.4g} uJ/cm^2 "
                  f"(x{p['fluence_predicted_over_measured']:.3g})")
+    if "measured_mean_excitons" in p:
+        line += (f"; gain threshold <N>_th {p['transparency_mean_excitons']:.3g} vs measured "
+                 f"{p['measured_mean_excitons']:.3g}")
     say(line)
 
 

@@ -129,8 +129,9 @@ def plot_coupled(path, t, T_film, threshold, pump, lasing, title="", log_time=Fa
     plt.close(fig)
 
 
-def plot_sweep_map(path, rows, title="", ax=None):
-    """Lasing duration (colour) over threshold x pump ratio; CW-feasible points ringed."""
+def plot_sweep_map(path, rows, title="", ax=None, vmax=None):
+    """Lasing duration (colour, 0 to the pulse: a point that never lases is dark, and panels of one
+    figure share the scale) over threshold x pump ratio; CW-feasible points ringed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -148,7 +149,8 @@ def plot_sweep_map(path, rows, title="", ax=None):
     x = [r["threshold_W_m2"] / 1e7 for r in pts]
     y = [r["pump_ratio"] for r in pts]
     c = [r["lasing_duration_s"] * 1e6 for r in pts]
-    sc = ax.scatter(x, y, c=c, s=120, cmap="viridis", marker="s")
+    top = vmax if vmax is not None else max([r["pump_duration_s"] * 1e6 for r in pts], default=1.0)
+    sc = ax.scatter(x, y, c=c, s=120, cmap="viridis", marker="s", vmin=0.0, vmax=top)
     cw = [r for r in pts if r["cw_lasing"]]
     sampled = "cw_lasing_probability" in (pts[0] if pts else {})
     ax.scatter([r["threshold_W_m2"] / 1e7 for r in cw], [r["pump_ratio"] for r in cw], s=220,
@@ -183,8 +185,9 @@ def plot_sweep_maps(path, maps, title=""):
     cols = min(n, 2)
     rows_ = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows_, cols, figsize=(6.0 * cols, 4.2 * rows_), dpi=110, squeeze=False)
+    top = max([r["pump_duration_s"] * 1e6 for _, rows in maps for r in rows], default=1.0)
     for ax, (label, rows) in zip(axes.ravel(), maps):
-        plot_sweep_map(None, rows, title=label, ax=ax)
+        plot_sweep_map(None, rows, title=label, ax=ax, vmax=top)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.suptitle("\n".join(textwrap.wrap(title, 100)), fontsize=10)

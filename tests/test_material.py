@@ -1,6 +1,7 @@
 """The lasing threshold from material physics (cqdfem.lasing.material): its limits, monotonicity and
 the case contract ([gain], [threshold] at_reference = "physics")."""
 
+import dataclasses
 import math
 import pathlib
 import subprocess
@@ -183,3 +184,24 @@ def test_sweep_defaults_to_the_physics_threshold(tmp_path):
     case.write_text(base.replace('at_reference = "physics"', 'at_reference = "52 kW/cm^2"') + "\n[sweep]\npump_ratios = [1.2]\n")
     with pytest.raises(InputError, match="unless threshold.at_reference"):
         load(case)
+
+
+def test_steady_state_is_exact_where_a_linear_solve_is_not():
+    """Seed 002's dots (310 ps biexciton Auger, carrier-counting scaling): at a few hundred states the
+    rates span ~20 decades. The birth-death product balances every cut exactly, equals a least-squares
+    solve where that is well conditioned, and the steady gain rises monotonically with the pump."""
+    d = kinetics.Dots(generation=1e9, auger_lifetime=310e-12, auger_scaling="cubic", pl_lifetime=7e-9, plqy=0.15)
+    small = dataclasses.replace(d, n_max=10)
+    P, _ = kinetics.steady_state(small)
+    Q = kinetics._generator(small)
+    ref = np.linalg.lstsq(np.vstack([Q, np.ones(len(Q))]), np.r_[np.zeros(len(Q)), 1.0], rcond=None)[0]
+    assert np.allclose(P, ref, rtol=1e-8, atol=1e-14)
+    big = dataclasses.replace(d, n_max=400)
+    P, _ = kinetics.steady_state(big)
+    out = sum(big.rates(np.arange(401)).values())
+    flux_up, flux_down = big.generation * P[:-1], out[1:] * P[1:]
+    assert np.allclose(flux_up, flux_down, rtol=1e-12, atol=1e-300)
+    assert P.sum() == pytest.approx(1.0, abs=1e-14) and P[-1] < 1e-100
+    gains = [M.steady_gain(gain.GainModel(), dataclasses.replace(d, generation=G), ALPHA0)
+             for G in np.geomspace(1e8, 1e11, 13)]
+    assert all(a < b for a, b in zip(gains, gains[1:]))

@@ -170,6 +170,7 @@ CASE = {
              "sources": sources},
     "threshold": {"law": choice("auger", "t0", "table"), "at_reference": word_or(INTENSITY, "physics"),
                   "measured": INTENSITY, "measured_fluence": quantity("J/m^2", positive=True, maximum=1e6),
+                  "measured_excitons": number(0.0, 1e3),
                   "reference_temperature": TEMPERATURE, "T0": TEMPERATURE,
                   "fit": pairs(TEMPERATURE, number(0.0, lo_open=True)),
                   "table": pairs(TEMPERATURE, number(0.0, lo_open=True)),

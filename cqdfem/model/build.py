@@ -252,7 +252,8 @@ class _Builder:
         physics = None
         if table["at_reference"] == "physics":
             key = ("physics", m.gain, m.kinetics, m.pump.wavelength, m.film.emission_wavelength, m.geometry,
-                   kinetics_given, table.get("measured"), table.get("measured_fluence"))
+                   kinetics_given, table.get("measured"), table.get("measured_fluence"),
+                   table.get("measured_excitons"))
             if key not in self.built:
                 probe = dataclasses.replace(m, threshold=ThresholdSettings(**{**table, "at_reference": 1.0}))
                 self.built[key] = physics_threshold(probe, kinetics_given)[0]

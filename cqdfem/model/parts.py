@@ -235,7 +235,10 @@ def physics_threshold(m, given):
     if t is not None and t.measured_fluence:
         out["measured_fluence_J_m2"] = t.measured_fluence
         out["fluence_predicted_over_measured"] = r.fluence / t.measured_fluence if r.fluence is not None else None
-    for key in ("measured", "measured_fluence"):
+    if t is not None and t.measured_excitons is not None:
+        out["measured_mean_excitons"] = t.measured_excitons
+        out["transparency_minus_measured_excitons"] = r.transparency_excitons - t.measured_excitons
+    for key in ("measured", "measured_fluence", "measured_excitons"):
         if key in src:
             out[f"{key}_source"] = src[key]
     if not math.isfinite(r.intensity):

@@ -100,6 +100,7 @@ class ThresholdSettings:
     at_reference: float                      # P_th at the reference temperature, W/m² (case: or "physics")
     measured: float | None = None            # a measured threshold to compare with, W/m²
     measured_fluence: float | None = None    # or of short pulses, J/m²
+    measured_excitons: float | None = None   # or the gain threshold <N>_th in excitons per dot (fs TA)
     law: str = "t0"                          # auger | t0 | table
     reference_temperature: float = ROOM_TEMPERATURE
     T0: float | None = None                  # t0 law, K
