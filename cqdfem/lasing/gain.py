@@ -147,9 +147,22 @@ def cascade_threshold(fluence_threshold, donor_fraction, donor_cross_section, em
     """
     if not 0 <= donor_fraction < 1:
         raise ValueError("donor_fraction must be within [0, 1)")
-    eta = competing_lifetime / (transfer_time + competing_lifetime)
-    boost = 1 + eta * donor_cross_section / emitter_cross_section * donor_fraction / (1 - donor_fraction)
+    ratio = donor_cross_section / emitter_cross_section * donor_fraction / (1 - donor_fraction)
+    boost, eta = cascade_boost(ratio, transfer_time, competing_lifetime)
     return fluence_threshold / boost, eta
+
+
+def cascade_boost(donor_absorption_ratio, transfer_time, competing_lifetime):
+    """(boost, η): how many more excitations an emitter dot receives per pump photon with donors that
+    absorb ``donor_absorption_ratio`` times what the emitters absorb (σ_d N_d / σ_e N_e) and pass them
+    on with efficiency η = τ_other / (τ_CT + τ_other): boost = 1 + η · ratio (seed 004). The emitters'
+    effective cross-section is σ_e · boost."""
+    if not donor_absorption_ratio >= 0:
+        raise ValueError(f"the donors' absorption ratio must be >= 0, got {donor_absorption_ratio}")
+    if not transfer_time > 0 or not competing_lifetime > 0:
+        raise ValueError("transfer_time and competing_lifetime must be > 0")
+    eta = competing_lifetime / (transfer_time + competing_lifetime)
+    return 1 + eta * donor_absorption_ratio, eta
 
 
 # --- gain models for a threshold from material physics --------------------------------------------

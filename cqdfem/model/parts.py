@@ -194,6 +194,13 @@ def physics_threshold(m, given):
                                 lasing_line_absorption=g.lasing_line_absorption,
                                 biexciton_absorption=g.biexciton_absorption)
         dots = k.dots(intensity=0.0, wavelength=pump.wavelength)
+        boost = eta = None
+        if g.donor_absorption_ratio:
+            if g.transfer_time is None or g.competing_lifetime is None:
+                raise InputError("a cascade (donor_absorption_ratio > 0) needs transfer_time and competing_lifetime",
+                                 "gain.transfer_time")
+            boost, eta = gains.cascade_boost(g.donor_absorption_ratio, g.transfer_time, g.competing_lifetime)
+            sigma_emitter, sigma = sigma, sigma * boost
         optics = material.Optics(confinement, g.loss if g.required_gain is None else g.required_gain)
         r = material.threshold(model, dots, sigma, pump.wavelength, g.saturated_gain, optics)
     except ValueError as e:
@@ -221,6 +228,15 @@ def physics_threshold(m, given):
         "auger_scaling": {"value": dots.auger_scaling, "source": origin("auger_scaling", "auger_scaling" in given)},
         "pl_lifetime_s": {"value": dots.pl_lifetime, "source": origin("pl_lifetime", "pl_lifetime" in given)},
     }
+    if boost is not None:
+        inputs["cross_section_m2"]["value"] = sigma_emitter
+        inputs.update({
+            "donor_absorption_ratio": {"value": g.donor_absorption_ratio, "source": origin("donor_absorption_ratio")},
+            "transfer_time_s": {"value": g.transfer_time, "source": origin("transfer_time")},
+            "competing_lifetime_s": {"value": g.competing_lifetime, "source": origin("competing_lifetime")},
+            "cascade_efficiency": {"value": eta, "source": "tau_other / (tau_CT + tau_other) (cqdfem.lasing.gain.cascade_boost)"},
+            "cascade_boost": {"value": boost, "source": "1 + efficiency x donor_absorption_ratio: the emitters' effective cross-section / their own"},
+        })
     if g.doping:
         t = dots.trion_auger_lifetime
         inputs["trion_auger_lifetime_s"] = {"value": t if t is not None else 4 * dots.auger_lifetime,

@@ -88,6 +88,9 @@ class GainSettings:
     doping: float = 0.0                      # mean extra electrons per dot (binomial over the electron states)
     lasing_line_absorption: float | None = None   # level models: unexcited absorption at the line / full gain
     biexciton_absorption: float | None = None     # level models: X->XX absorption / one exciton's SE
+    donor_absorption_ratio: float = 0.0      # cascade (004): donors' pump absorption / the emitters'
+    transfer_time: float | None = None       # cascade: donor -> emitter charge transfer, s
+    competing_lifetime: float | None = None  # cascade: what the transfer must beat (the gain window), s
     saturated_gain: float | None = None      # α0, 1/m: band-edge absorption of the unexcited film
     confinement: float | str | None = None   # Γ, or "modes": the TE0 mode of the stack at the emission
     loss: float = 0.0                        # α_total, 1/m: internal + radiation loss of the mode
