@@ -3,13 +3,23 @@
 RUN := containers/fenicsx
 SUITE ?=
 
-.PHONY: demo test shell bench bench-modes runtime info clean
+.PHONY: demo test docs docs-check notebook shell bench bench-modes runtime info clean
 
 demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
 
 test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
 	containers/test-suites
+
+docs: ## the documentation site, every tutorial and V&V page executed (a failing cell fails the build): docs/_build/html
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 -m sphinx -b html -q --keep-going -j 1 docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
+docs-check: docs ## screenshots of the built site's home, a tutorial and a V&V page (headless Chromium), checked not blank
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 docs/check.py docs/_build/html docs/_build/screenshots
+
+notebook: ## JupyterLab inside the runtime with the repository mounted; the tutorials (docs/tutorials/*.md) open as notebooks
+	CQDFEM_SUITE=$(SUITE) $(RUN) jupyter-lab --allow-root --no-browser --ip=127.0.0.1 --port=$${PORT:-8888} --notebook-dir=$(CURDIR) --ServerApp.contents_manager_class=jupytext.TextFileContentsManager
 
 shell: ## a shell inside the runtime (CQDFEM_SUITE=sid for DOLFINx 0.11)
 	CQDFEM_SUITE=$(SUITE) $(RUN) bash
@@ -30,4 +40,4 @@ info:
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem info
 
 clean:
-	rm -rf results .pytest_cache
+	rm -rf results .pytest_cache docs/_build docs/_generated docs/jupyter_execute

@@ -6,38 +6,21 @@ import pathlib
 
 import numpy as np
 import pytest
-from scipy import special
 
+from cqdfem import verification
 from cqdfem.lasing import gain, kinetics
 from cqdfem.lasing import material as M
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-AB = [(1.0, 0.0), (1.0, 8 / 3), (1.0, 1.0), (1 / 3, 0.0), (1 / 3, 4 / 3), (0.1, 0.5), (0.6, 5.0), (0.0, 2.0)]
 
 
-def binomial_closed_form(a, b):
-    """Band-edge (Rabi) excitation, two slots filled with probability p: the ensemble absorption is
-    2a(1-p)^2 + 2p(1-p)(a-1+b) - 2p^2 (x 1/2), zero where b p^2 - (b-a-1) p - a = 0."""
-    if b == 0:
-        p = a / (1 + a)
-    else:
-        p = ((b - a - 1) + math.sqrt((b - a - 1) ** 2 + 4 * a * b)) / (2 * b)
-    return 2 * p
-
-
-def poisson_closed_form(a, b):
-    """Poisson excitation: a P0 + (a-1+b)/2 P1 - (1 - P0 - P1) = 0, i.e. e^-m (A + B m) = 2 with
-    A = 2a + 2, B = a + 1 + b; with u = m + A/B this is u e^-u = (2/B) e^(-A/B): Lambert W, lower branch."""
-    A, B = 2 * a + 2, a + 1 + b
-    return float(np.real(-A / B - special.lambertw(-(2 / B) * math.exp(-A / B), -1)))
-
-
-@pytest.mark.parametrize("a,b", AB)
-def test_level_thresholds_match_their_closed_forms(a, b):
-    name = "three-level" if a == 1.0 else "four-level"
-    model = gain.GainModel(name, lasing_line_absorption=a, biexciton_absorption=b)
-    assert model.gain_threshold("binomial") == pytest.approx(binomial_closed_form(a, b), abs=1e-10)
-    assert model.gain_threshold("poisson") == pytest.approx(poisson_closed_form(a, b), abs=1e-10)
+@pytest.mark.parametrize("row", verification.level_thresholds(), ids=lambda r: f"{r[0]}-a{r[1]:.3g}-b{r[2]:.3g}")
+def test_level_thresholds_match_their_closed_forms(row):
+    """cqdfem.verification.level_thresholds (also the V&V page): root finding on the ensemble sums
+    against the quadratic (binomial) and Lambert-W (Poisson) closed forms."""
+    _, _, _, closed_binomial, binomial, closed_poisson, poisson = row
+    assert binomial == pytest.approx(closed_binomial, abs=1e-10)
+    assert poisson == pytest.approx(closed_poisson, abs=1e-10)
 
 
 def test_the_seed_003_thresholds():

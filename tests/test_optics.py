@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cqdfem import geometry as caselib
-from cqdfem import optics
+from cqdfem import optics, verification
 
 LAM = 630e-9
 
@@ -45,12 +45,10 @@ def test_te_confinement_matches_the_closed_form():
 
 
 def test_convergence_rate_of_n_eff():
-    s = three_layer(200e-9)
-    exact = optics.te_dispersion(1.52, 1.97, 1.0, 200e-9, LAM)
-    errs = [abs(optics.slab_modes(s, LAM, "TE", n_modes=1, cells_per_layer=c)[0].n_eff - exact) for c in (4, 8, 16)]
-    rates = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
-    assert np.all(rates > 3.5), rates          # quadratic elements: eigenvalue error O(h^4)
-    assert errs[-1] < 1e-6
+    # cqdfem.verification.slab_neff (also the V&V page): quadratic elements, eigenvalue error O(h^4)
+    study = verification.slab_neff()
+    assert np.all(np.array(study.orders) > 3.5), study.orders
+    assert study.errors[-1] < 1e-6
 
 
 def test_cutoff_thickness_and_below_cutoff_message():

@@ -15,7 +15,7 @@ from scipy.special import erf, erfc
 
 from cqdfem import geometry as caselib
 from cqdfem import mesh as meshlib
-from cqdfem import thermal
+from cqdfem import thermal, verification
 from cqdfem.errors import SolverError
 
 K, RHO, CP = 30.0, 3180.0, 1003.0          # MgF2-like, isotropic unless a test says otherwise
@@ -165,69 +165,19 @@ def two_material_rod(cells):
     return g, meshlib.create(g)
 
 
-def _manufactured_loads(solver, phi, src_space, src_time, rhoc, g, dg):
-    """u = g(t) φ(z): loads ρc φ g'(t) and s(z) g(t) (s = -(k φ')')."""
-    v, w, dx = solver.v, solver.w, solver.dx
-    solver.add_load(rhoc * phi * v * w * dx, dg)
-    solver.add_load(src_space * v * w * dx, g)
-
-
 def test_manufactured_interface_spatial_rate():
-    # Steady: φ = sin(βz) below the interface, a quadratic above it matched in value and flux and
-    # with an insulated top; -(kφ')' = s. P1 must converge at order 2 in L2.
-    import ufl
-    from dolfinx import fem
-    from mpi4py import MPI
-
-    k1, k2, zi, L, beta = 3.0, 0.5, 1e-6, 2e-6, 1.2e6
-    errors = []
-    hs = []
-    for cells in (4, 8, 16, 32):
-        g, sm = two_material_rod(cells)
-        s = thermal.HeatSolver(sm, fixed_temperature=0.0)
-        z = ufl.SpatialCoordinate(sm.mesh)[0]
-        d1 = beta * math.cos(beta * zi)
-        c = -(k1 / k2) * d1 / (2 * (L - zi))
-        lower = z < zi
-        phi = ufl.conditional(lower, ufl.sin(beta * z),
-                              math.sin(beta * zi) + (k1 / k2) * d1 * (z - zi) + c * (z - zi) ** 2)
-        src = ufl.conditional(lower, k1 * beta ** 2 * ufl.sin(beta * z), -2 * k2 * c)
-        s.add_load(src * s.v * s.dx)
-        s.steady()
-        e2 = fem.assemble_scalar(fem.form((s.u - phi) ** 2 * ufl.dx(metadata={"quadrature_degree": 8})))
-        n2 = fem.assemble_scalar(fem.form(phi ** 2 * ufl.dx(metadata={"quadrature_degree": 8})))
-        errors.append(math.sqrt(sm.comm.allreduce(e2, op=MPI.SUM) / sm.comm.allreduce(n2, op=MPI.SUM)))
-        hs.append(L / (2 * cells))
-    rates = np.diff(np.log(errors)) / np.diff(np.log(hs))
-    assert errors[-1] < 2e-3
-    assert np.all(np.abs(rates - 2.0) < 0.2), rates
+    # cqdfem.verification.heat_interface_space (also the V&V page): P1 converges at order 2 in L2.
+    study = verification.heat_interface_space()
+    assert study.errors[-1] < 2e-3
+    assert np.all(np.abs(np.array(study.orders) - 2.0) < 0.2), study.orders
 
 
 @pytest.mark.parametrize("scheme,order", [("bdf2", 2), ("cn", 2), ("euler", 1)])
 def test_manufactured_interface_temporal_rate(scheme, order):
-    # u = g(t) φ(z) with φ piecewise linear (flux-continuous at the interface): P1 holds u exactly
-    # and the consistent mass keeps it so, so the error is the time scheme's alone.
-    import ufl
-
-    k1, k2, zi = 3.0, 0.5, 1e-6
-    tau = 2e-9
-    g_t = lambda t: 1 - math.exp(-t / tau)          # noqa: E731
-    dg_t = lambda t: math.exp(-t / tau) / tau       # noqa: E731
-    end = 4e-9
-    errors = []
-    g, sm = two_material_rod(4)
-    z_top = g.thickness
-    for n in (10, 20, 40, 80):
-        s = thermal.HeatSolver(sm, fixed_temperature=0.0, scheme=scheme, mass="consistent")
-        z = ufl.SpatialCoordinate(sm.mesh)[0]
-        phi = ufl.conditional(z < zi, z, zi + (k1 / k2) * (z - zi)) * 1e6
-        s.add_load(s.rho_c * phi * s.v * s.dx, dg_t)
-        s.add_flux("top", k1 * 1e6, profile=g_t)     # k2 φ'(top) g(t)
-        s.run(np.linspace(0, end, n + 1), energy=False)
-        exact_top = g_t(end) * (zi + (k1 / k2) * (z_top - zi)) * 1e6
-        errors.append(abs(s.measure(end)["film_max_temperature_K"] - exact_top) / exact_top)
-    rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
-    assert np.all(np.abs(rates - order) < 0.2), (errors, rates)
+    # cqdfem.verification.heat_interface_time: P1 holds the manufactured φ exactly, so the error is
+    # the time scheme's alone.
+    study = verification.heat_interface_time(scheme)
+    assert np.all(np.abs(np.array(study.orders) - order) < 0.2), (study.errors, study.orders)
 
 
 # --- 2D axisymmetric and 3D: a heated spot on a half-space ---------------------------------------

@@ -31,7 +31,14 @@ def integer(minimum=None, maximum=None):
         if maximum is not None and value > maximum:
             raise InputError(f"expected an integer <= {maximum}, got {value!r}", key)
         return value
+    read.expected = "integer" + _range(minimum, maximum)
     return read
+
+
+def _range(lo, hi, lo_open=False):
+    if lo is None and hi is None:
+        return ""
+    return f" in {'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
 
 
 def number(lo=None, hi=None, lo_open=False):
@@ -47,6 +54,7 @@ def number(lo=None, hi=None, lo_open=False):
             rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
             raise InputError(f"expected a number in {rng}, got {value!r}", key)
         return v
+    read.expected = "number" + _range(lo, hi, lo_open)
     return read
 
 
@@ -56,10 +64,16 @@ def boolean(value, key):
     return value
 
 
+boolean.expected = "true or false"
+
+
 def string(value, key):
     if not isinstance(value, str) or not value:
         raise InputError(f"expected a non-empty string, got {value!r}", key)
     return value
+
+
+string.expected = "string"
 
 
 def choice(*options):
@@ -67,6 +81,7 @@ def choice(*options):
         if isinstance(value, bool) or not isinstance(value, (str, int)) or value not in options:
             raise InputError(f"expected one of {', '.join(map(repr, options))}, got {value!r}", key)
         return value
+    read.expected = "one of " + ", ".join(f"`{o}`" for o in options)
     return read
 
 
@@ -79,6 +94,7 @@ def list_of(reader, length=None, nonempty=False, maximum=None):
         if maximum is not None and len(value) > maximum:
             raise InputError(f"expected at most {maximum} values, got {len(value)}", key)
         return tuple(reader(v, f"{key}[{i}]") for i, v in enumerate(value))
+    read.expected = f"list of {length or ''} {getattr(reader, 'expected', 'values')}".replace("  ", " ")
     return read
 
 
@@ -93,6 +109,7 @@ def pairs(first, second):
                 raise InputError(f"expected a pair [a, b], got {p!r}", f"{key}[{i}]")
             out.append((first(p[0], f"{key}[{i}][0]"), second(p[1], f"{key}[{i}][1]")))
         return tuple(out)
+    read.expected = (f"list of [{getattr(first, 'expected', 'a')}, {getattr(second, 'expected', 'b')}] pairs")
     return read
 
 
@@ -101,10 +118,16 @@ def raw(value, key):
     return value
 
 
+raw.expected = "see its own section"
+
+
 def table(value, key):
     if not isinstance(value, dict):
         raise InputError("expected a table", key)
     return value
+
+
+table.expected = "table"
 
 
 def section(schema, value, key, required=()):

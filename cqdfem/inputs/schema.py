@@ -22,6 +22,7 @@ def fraction_or(word):
         if isinstance(value, str):
             raise InputError(f"expected a number in [0, 1] or {word!r}, got {value!r}", key)
         return FRACTION(value, key)
+    read.expected = f"number in [0, 1] or {word!r}"
     return read
 
 
