@@ -19,6 +19,7 @@ def quantity(unit, positive=False, nonnegative=False, maximum=None):
             raise InputError(f"expected at most {maximum:g} {unit}, got {value!r}", key)
         return v
     read.expected = f"quantity in {unit}"
+    read.unit = unit
     return read
 
 

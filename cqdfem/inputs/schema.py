@@ -31,6 +31,7 @@ def word_or(reader, word):
     def read(value, key):
         return value if value == word else reader(value, key)
     read.expected = f"{getattr(reader, 'expected', 'a value')} or {word!r}"
+    read.unit = getattr(reader, "unit", "")
     return read
 
 
@@ -87,6 +88,7 @@ def signed(unit, bound):
             raise InputError(f"expected a magnitude of at most {bound:g} {unit}, got {value!r}", key)
         return v
     read.expected = f"quantity in {unit}"
+    read.unit = unit
     return read
 
 

@@ -205,7 +205,7 @@ def locate(model, key, where):
         if settings is None or reader is None:
             raise InputError(f"{key!r} is not an input of this case", where)
         value = getattr(settings, steps[1], None)
-        unit = getattr(reader, "expected", "quantity in ")[len("quantity in "):]
+        unit = getattr(reader, "unit", "")          # quantities carry their SI unit; numbers have none
         for j, s in enumerate(steps[2:]):
             if not isinstance(s, int) or not isinstance(value, (list, tuple)) or s >= len(value):
                 raise InputError(f"{key!r} is not an input of this case (no item {s})", where)
