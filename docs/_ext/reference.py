@@ -114,11 +114,16 @@ def table_md(title, schema, cls, docs, anchor_note=""):
     return "\n".join(lines) + "\n"
 
 
+def documented(title, keys, cls, key_docs):
+    """:func:`table_md` with the dataclass's own field comments over the schema's."""
+    docs = {**key_docs, **(field_docs(sys.modules[cls.__module__].__file__, cls.__name__) if cls else {})}
+    return table_md(title, keys, cls, docs)
+
+
 def cases_md():
     from cqdfem.inputs import schema
     from cqdfem.model import settings
 
-    settings_path = pathlib.Path(settings.__file__)
     key_docs = schema_key_docs(schema.__file__)
     out = ["# Case files: every key", "",
            "Generated from `cqdfem/inputs/schema.py` (what each key accepts) and `cqdfem/model/settings.py` "
@@ -127,9 +132,7 @@ def cases_md():
            "## Top level", "", table_md("case", schema.TOP, None, key_docs),
            "## Sections", ""]
     for name, keys in schema.CASE.items():
-        cls = getattr(settings, f"{name.capitalize()}Settings", None)
-        docs = {**key_docs, **(field_docs(settings_path, cls.__name__) if cls else {})}
-        out.append(table_md(f"[{name}]", keys, cls, docs))
+        out.append(documented(f"[{name}]", keys, getattr(settings, f"{name.capitalize()}Settings", None), key_docs))
     out += ["## Variants", "", table_md("[[variants]]", schema.VARIANT, None, key_docs)]
     return "\n".join(out)
 
@@ -138,18 +141,17 @@ def geometry_md():
     from cqdfem import geometry
     from cqdfem.inputs import schema
 
-    path = pathlib.Path(geometry.__file__)
     key_docs = schema_key_docs(schema.__file__)
     out = ["# Geometry files: every key", "",
            "Generated from `cqdfem/inputs/schema.py` and `cqdfem/geometry.py`. Layers are listed bottom "
            "first; a layer's `material` is a library name (`cqdfem/data/materials.toml`) or an inline "
            "table.", "",
            table_md("geometry", schema.GEOMETRY, None, key_docs),
-           table_md("[[layers]]", schema.LAYER, geometry.Layer, {**key_docs, **field_docs(path, "Layer")}),
-           table_md("[mesh]", schema.MESH, geometry.MeshOptions, {**key_docs, **field_docs(path, "MeshOptions")}),
+           documented("[[layers]]", schema.LAYER, geometry.Layer, key_docs),
+           documented("[mesh]", schema.MESH, geometry.MeshOptions, key_docs),
            table_md("[domain]", schema.DOMAIN, None, key_docs),
-           table_md("[layers.pillars]", schema.PILLARS, geometry.Pillars, {**key_docs, **field_docs(path, "Pillars")}),
-           table_md("[laser]", schema.LASER, geometry.Laser, {**key_docs, **field_docs(path, "Laser")})]
+           documented("[layers.pillars]", schema.PILLARS, geometry.Pillars, key_docs),
+           documented("[laser]", schema.LASER, geometry.Laser, key_docs)]
     return "\n".join(out)
 
 
