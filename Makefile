@@ -3,7 +3,7 @@
 RUN := containers/fenicsx
 SUITE ?=
 
-.PHONY: demo test docs docs-check notebook shell bench bench-modes runtime info clean
+.PHONY: demo test docs docs-check notebook image shell bench bench-modes runtime info clean
 
 demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
@@ -20,6 +20,9 @@ docs-check: docs ## screenshots of the built site's home, a tutorial and a V&V p
 
 notebook: ## JupyterLab inside the runtime with the repository mounted; the tutorials (docs/tutorials/*.md) open as notebooks
 	CQDFEM_SUITE=$(SUITE) $(RUN) jupyter-lab --allow-root --no-browser --ip=127.0.0.1 --port=$${PORT:-8888} --notebook-dir=$(CURDIR) --ServerApp.contents_manager_class=jupytext.TextFileContentsManager
+
+image: ## build the Docker image with podman (no registry needed) and run cqdfem info and a short case in it
+	containers/build-image
 
 shell: ## a shell inside the runtime (CQDFEM_SUITE=sid for DOLFINx 0.11)
 	CQDFEM_SUITE=$(SUITE) $(RUN) bash
