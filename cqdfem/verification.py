@@ -34,7 +34,7 @@ class Study:
     def orders(self):
         """Observed orders log(e_i/e_{i+1}) / log(h_i/h_{i+1})."""
         e, h = np.log(self.errors), np.log(self.sizes)
-        return list(np.diff(e) / np.diff(h))
+        return [float(x) for x in np.diff(e) / np.diff(h)]
 
     def plot(self, ax):
         """Error vs size on log-log axes, with a reference slope of the expected order."""
@@ -151,8 +151,61 @@ def slab_neff(cells=(4, 8, 16), thickness=200e-9, wavelength=640e-9):
                  "1 / cells per layer", [1 / c for c in cells], errors, 4.0, "|n_eff − exact|")
 
 
-STUDIES = {"heat-interface-space": heat_interface_space, "heat-interface-time-bdf2": heat_interface_time,
-           "slab-neff": slab_neff}
+
+
+# --- FDTR ------------------------------------------------------------------------------------------
+
+def fdtr_stack():
+    """The FDTR stack of seed 000/001 (Si 500 µm / CQD 150 nm / Au 94 nm) and 3.4 µm beams."""
+    from cqdfem import fdtr
+
+    return [fdtr.Layer("Si", 500e-6, 148.0, 2330 * 750), fdtr.Layer("CQD", 150e-9, 0.24, 2633 * 374),
+            fdtr.Layer("Au", 94e-9, 147.0, 19300 * 130)], 3.4e-6, 3.4e-6
+
+
+def cahill_response(layers, f, w0, w1):
+    """Cahill (2004), written apart from cqdfem.fdtr: the product of 2×2 layer matrices top → bottom,
+    isothermal back (θ = 0): Z = −B/A; each matrix divided by cosh(qd) (tanh only) so a thick
+    substrate does not overflow; the Hankel integral by adaptive quadrature, real and imaginary parts
+    apart."""
+    from scipy.integrate import quad
+
+    w2 = w0**2 + w1**2
+
+    def Z(k):
+        M = np.eye(2, dtype=complex)
+        for layer in reversed(layers):                    # top layer first
+            q = np.sqrt((layer.k_in * k**2 + 2j * math.pi * f * layer.heat_capacity) / layer.conductivity)
+            t = np.tanh(q * layer.thickness)
+            M = np.array([[1, -t / (layer.conductivity * q)], [-layer.conductivity * q * t, 1]]) @ M
+        return -M[0, 1] / M[0, 0]
+
+    kmax = 7 * 2 * math.sqrt(2) / math.sqrt(w2)
+    g = lambda k, part: part(Z(k)) * math.exp(-k * k * w2 / 8) * k / (2 * math.pi)    # noqa: E731
+    return complex(*(quad(g, 0, kmax, args=(p,), limit=400, epsabs=0, epsrel=1e-12)[0] for p in (np.real, np.imag)))
+
+
+def fdtr_phase(degree=2, cells=((3, 4), (6, 8)), frequencies=None):
+    """The DOLFINx frequency-domain FDTR solve (u + iv on the axisymmetric stack) against the
+    independent Cahill product: the largest phase error over 10 kHz-20 MHz vs the mesh (cells per
+    thin layer, per beam radius), O(h⁴) for P2 and O(h²) for P1."""
+    from cqdfem import fdtr
+
+    stack, w0, w1 = fdtr_stack()
+    f = np.geomspace(1e4, 2e7, 6) if frequencies is None else np.asarray(frequencies)
+    exact = np.array([cahill_response(stack, fi, w0, w1) for fi in f])
+    errors, amplitude = [], []
+    for film, lateral in cells:
+        fe = fdtr.fe_response(stack, f, w0, w1, film_cells=film, lateral_cells=lateral, degree=degree)
+        errors.append(float(np.max(np.abs(np.degrees(np.angle(fe / exact))))))
+        amplitude.append(float(np.max(np.abs(np.abs(fe / exact) - 1))))
+    study = Study(f"fdtr-phase-p{degree}", f"FDTR phase, P{degree}: largest error over 10 kHz-20 MHz",
+                  "multilayer analytic solution (Cahill's 2×2 matrix product, Hankel transform)",
+                  {"dimension": "2D axisymmetric", "physics": "frequency-domain heat", "method": "closed form"},
+                  "1 / cells per thin layer", [1 / c[0] for c in cells], errors, 4.0 if degree == 2 else 2.0,
+                  "max |phase error| (°)")
+    study.amplitude_errors = amplitude
+    return study
 
 
 # --- gain ------------------------------------------------------------------------------------------
@@ -187,3 +240,8 @@ def level_thresholds(cases=LEVEL_CASES):
         cb, cp = level_thresholds_closed_form(a, b)
         rows.append((name, a, b, cb, model.gain_threshold("binomial"), cp, model.gain_threshold("poisson")))
     return rows
+
+
+# name -> study (the V&V pages and tests/test_docs.py list them)
+STUDIES = {"heat-interface-space": heat_interface_space, "heat-interface-time-bdf2": heat_interface_time,
+           "slab-neff": slab_neff, "fdtr-phase-p2": fdtr_phase}
