@@ -135,16 +135,10 @@ def cmd_gain(args):
         raise InputError("--lasing-line-absorption and --biexciton-absorption belong to the level models", "--model")
     try:
         doping = gain.fermi_dirac_doping(args.doping_mean, args.ge) if args.doping_mean is not None else args.doping
-        if level:
-            gm = gain.GainModel(args.model, lasing_line_absorption=args.lasing_line_absorption,
-                                biexciton_absorption=args.biexciton_absorption)
-            n_th = gm.gain_threshold(args.statistics)
-        elif args.statistics == "binomial":
-            n_th = gain.GainModel(electron_degeneracy=args.ge, hole_degeneracy=args.gh,
-                                  doping=tuple(doping.items()) if isinstance(doping, dict) else
-                                  ((doping, 1.0),)).gain_threshold("binomial")
-        else:
-            n_th = gain.gain_threshold(args.ge, args.gh, doping)
+        gm = (gain.GainModel(args.model, lasing_line_absorption=args.lasing_line_absorption,
+                             biexciton_absorption=args.biexciton_absorption) if level
+              else gain.GainModel.filling(args.ge, args.gh, doping))
+        n_th = gm.gain_threshold(args.statistics)
     except ValueError as e:
         key = "--doping" if "doping" in str(e) else ("--ge" if not level else "--model")
         raise InputError(str(e), key) from None

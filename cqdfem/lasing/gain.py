@@ -44,10 +44,7 @@ def _check(g_e, g_h, doping):
 
 def ensemble_absorption(mean, g_e=2, g_h=4, doping=None):
     """Σ_N P(N) A*(N)/A0, averaged over ``doping`` ({extra electrons: fraction} or an int)."""
-    dist = _doping_distribution(doping)
-    p = poisson(mean)
-    N = np.arange(len(p))
-    return sum(f * float(p @ absorption_per_dot(N, g_e, g_h, n)) for n, f in dist.items())
+    return GainModel.filling(g_e, g_h, doping).ensemble_absorption(mean)
 
 
 def _doping_distribution(doping):
@@ -72,18 +69,7 @@ def fermi_dirac_doping(mean_electrons, g_e=2):
 
 def gain_threshold(g_e=2, g_h=4, doping=None):
     """The ensemble gain threshold ⟨N⟩_th (excitons per dot) where absorption crosses zero."""
-    dist = _doping_distribution(doping)
-    for n in dist:
-        _check(g_e, g_h, n)
-    f = lambda m: ensemble_absorption(m, g_e, g_h, dist)   # noqa: E731
-    if f(0.0) <= 0:
-        return 0.0                      # already transparent or gaining with no excitation
-    hi = 1.0
-    while f(hi) > 0:
-        hi *= 2
-        if hi > 1e4:
-            raise ValueError("no gain threshold: the ensemble never becomes transparent")
-    return optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14)
+    return GainModel.filling(g_e, g_h, doping).gain_threshold()
 
 
 # --- conversions ---------------------------------------------------------------------------------
@@ -233,6 +219,13 @@ class GainModel:
             raise ValueError(f"lasing_line_absorption must be within [0, 1], got {a}")
         if not 0 <= b <= 100:
             raise ValueError(f"biexciton_absorption must be within [0, 100], got {b}")
+
+    @classmethod
+    def filling(cls, g_e=2, g_h=4, doping=None):
+        """State filling with ``doping`` exactly n extra electrons per dot (an int, negative: holes)
+        or {n: fraction} (the module-level functions' and the CLI's convention; the ``doping``
+        field itself takes a mean)."""
+        return cls(electron_degeneracy=g_e, hole_degeneracy=g_h, doping=tuple(_doping_distribution(doping).items()))
 
     @property
     def levels(self):
