@@ -12,6 +12,7 @@ Every study is usable alone::
 
 import dataclasses
 import math
+import pathlib
 import tomllib
 
 import numpy as np
@@ -151,6 +152,141 @@ def slab_neff(cells=(4, 8, 16), thickness=200e-9, wavelength=640e-9):
                  "1 / cells per layer", [1 / c for c in cells], errors, 4.0, "|n_eff − exact|")
 
 
+# half-loaded rectangular metal guide (units arbitrary; the solver only sees k0·lengths): width A,
+# height B, ε_d below D — the DOLFINx demo's benchmark, derived again here (Harrington's LSE/LSM)
+HL_A, HL_B, HL_EPS = 1.0, 0.45, 2.45
+HL_D = 0.5 * HL_B
+
+
+def _ky_terms(kz, m, k0, tm):
+    """k_y cot(k_y L) (LSE) or k_y tan(k_y L)/ε (LSM) summed over the two layers, real for any k_y²."""
+    kx = m * math.pi / HL_A
+    total = 0.0
+    for eps, L in ((HL_EPS, HL_D), (1.0, HL_B - HL_D)):
+        ky2 = k0 ** 2 * eps - kx ** 2 - kz ** 2
+        k = math.sqrt(abs(ky2))
+        if tm:
+            total += (k * math.tan(k * L) if ky2 > 0 else -k * math.tanh(k * L)) / eps
+        else:
+            total += k / math.tan(k * L) if ky2 > 0 else k / math.tanh(k * L)
+    return total
+
+
+def half_loaded_exact(wavelength, modes=5):
+    """n_eff = k_z/k0 of every propagating LSE (TE^y, lateral order m >= 0: E ∝ cos(mπx/a) x̂ for
+    m = 0) and LSM (TM^y, m >= 1) mode of the half-loaded guide up to lateral order ``modes``,
+    from Harrington's transcendental equations, bracketed on a fine grid and solved by brentq."""
+    from scipy.optimize import brentq
+
+    k0 = 2 * math.pi / wavelength
+    out = []
+    for m in range(0, modes + 1):
+        for tm in (False, True) if m else (False,):
+            g = np.linspace(1e-9, k0 * math.sqrt(HL_EPS) * (1 - 1e-12), 40001)
+            v = np.array([_ky_terms(x, m, k0, tm) for x in g])
+            for i in np.nonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0]:
+                if abs(v[i] - v[i + 1]) < 10 * k0:          # a root, not a pole of tan/cot
+                    out.append(brentq(_ky_terms, g[i], g[i + 1], args=(m, k0, tm), xtol=1e-15) / k0)
+    return sorted(out, reverse=True)
+
+
+def half_loaded_section(nx, wavelength, comm=None, ny=None):
+    """The half-loaded guide as a cqdfem.vectormodes section: nx cells across, ny up each half
+    (default: cells about square)."""
+    from mpi4py import MPI
+
+    from cqdfem import vectormodes
+
+    ny = ny or int(round(nx * HL_B / HL_A / 2))
+    y = np.concatenate([np.linspace(0, HL_D, ny + 1), np.linspace(HL_D, HL_B, ny + 1)[1:]])
+    return vectormodes.rectangle(comm or MPI.COMM_WORLD, np.linspace(0, HL_A, nx + 1), y,
+                                 ["dielectric", "vacuum"], [math.sqrt(HL_EPS), 1.0],
+                                 lambda x, y: np.where(y < HL_D, 0, 1), wavelength)
+
+
+def half_loaded(degree=2, cells=(10, 20, 40)):
+    """The 2D vector mode solver (Nédélec × Lagrange of ``degree``) on the half-loaded guide's single
+    LSM mode (λ = B/0.2) against Harrington's equation: n_eff error O(h^{2·degree}). The cells keep
+    one shape under refinement (nx/5 up each half: 0.1 × 0.1125 of the width at nx = 10), so each
+    level halves h exactly."""
+    from cqdfem import vectormodes
+
+    lam = HL_B / 0.2
+    exact = half_loaded_exact(lam)[0]
+    errors = [abs(vectormodes.vector_modes(half_loaded_section(n, lam, ny=max(1, n // 5)), count=1, degree=degree,
+                                           guided_only=False).modes[0].n_eff - exact) for n in cells]
+    return Study(f"half-loaded-p{degree}", f"Half-loaded metal guide, degree {degree}: n_eff error vs h",
+                 "LSM mode from Harrington's transcendental equation (root to 1e-15)",
+                 {"dimension": "2D", "physics": "optics (full vector)", "method": "closed form"},
+                 "cell size h / guide width", [1 / n for n in cells], errors, 2.0 * degree, "|n_eff − exact|")
+
+
+def band_edges(rungs=((6, 2), (12, 4), (24, 8), (48, 16))):
+    """Band edges of the shipped DFB cell (geometries/dfb-mgf2-643.toml, TE, Γ point, P2) under
+    refinement: no closed form exists for the real grating, so the error of each rung is its distance
+    to the next finer one (both edges, relative), which converges at the P2 eigenvalue order 4 —
+    the test also asserts the default (24, 8) within 1e-5 of the finest."""
+    from mpi4py import MPI
+
+    from cqdfem import bands, optics
+    from cqdfem.geometry import load_geometry
+
+    # the shipped file: the repository's geometries/ beside this package
+    geo = load_geometry(pathlib.Path(__file__).resolve().parents[1] / "geometries" / "dfb-mgf2-643.toml")
+    slab, grating = optics.Slab.from_geometry(geo), bands.Grating.from_geometry(geo)
+    runs = [bands.band_edges(slab, grating, cells=c, cells_per_layer=k, comm=MPI.COMM_SELF) for c, k in rungs]
+    edges = [np.array(r.edges) for r in runs]
+    errors = [float(np.abs(edges[i] / edges[i + 1] - 1).max()) for i in range(len(runs) - 1)]
+    study = Study("band-edges", "DFB band edges (P2): change per refinement",
+                  "self-convergence (each rung against the next finer; no closed form for the real grating)",
+                  {"dimension": "2D periodic", "physics": "optics (Bloch)", "method": "self-convergence"},
+                  "1 / cells per period", [1 / c for c, _ in rungs[:-1]], errors, 4.0,
+                  "max relative change of the edges")
+    study.runs = runs
+    return study
+
+
+def weak_grating(contrasts=(0.04, 0.02, 0.01)):
+    """The band gap of a weak lines grating in a symmetric slab (1.45 | 1.70, 200 nm | 1.45, period
+    400 nm, second order) against first-order coupled-wave theory, Δλ = λ Γ_ε abs(Δε ε_2), in closed
+    form for the slab's TE0 mode: the relative difference is second order in the modulation, so it
+    falls as Δε¹."""
+    from mpi4py import MPI
+
+    from cqdfem import bands, optics
+
+    nc, nf, d, period = 1.45, 1.70, 200e-9, 400e-9
+    slab = optics.Slab(substrate=nc, layers=(("core", d, nf),), cover=nc)
+
+    def bragg(n_core):                    # λ = 2 n_eff(λ) Λ / 2, fixed point of the dispersion relation
+        lam = 640e-9
+        for _ in range(100):
+            lam = optics.te_dispersion(nc, n_core, nc, d, lam) * period
+        return lam
+
+    def gamma_eps(n_core, lam):           # ∫_core f² / ∫ ε f² of the symmetric slab's TE0, closed form
+        n = optics.te_dispersion(nc, n_core, nc, d, lam)
+        k0 = 2 * math.pi / lam
+        kap, gam = k0 * math.sqrt(n_core ** 2 - n ** 2), k0 * math.sqrt(n ** 2 - nc ** 2)
+        core = d / 2 + math.sin(kap * d) / (2 * kap)
+        clad = math.cos(kap * d / 2) ** 2 / gam
+        return core / (n_core ** 2 * core + nc ** 2 * clad)
+
+    errors, rows = [], []
+    for delta in contrasts:
+        g = bands.Grating("core", period, period / 4, math.sqrt(nf ** 2 + delta), nf, "lines")
+        b = bands.band_edges(slab, g, comm=MPI.COMM_SELF)
+        n0 = math.sqrt(g.mean_permittivity)
+        lam0 = bragg(n0)
+        predicted = lam0 * gamma_eps(n0, lam0) * delta * g.fourier(2)
+        errors.append(abs((b.edges[1] - b.edges[0]) / predicted - 1))
+        rows.append((delta, b, predicted))
+    study = Study("weak-grating", "Weak grating: band gap vs first-order coupled-wave theory",
+                  "coupled-wave theory, Δλ = λ Γ_ε |Δε ε_2| (closed-form slab mode); exact as Δε → 0",
+                  {"dimension": "2D periodic", "physics": "optics (Bloch)", "method": "asymptotic closed form"},
+                  "permittivity contrast Δε", list(contrasts), errors, 1.0, "relative difference of the gap")
+    study.rows = rows
+    return study
 
 
 # --- FDTR ------------------------------------------------------------------------------------------
@@ -208,6 +344,148 @@ def fdtr_phase(degree=2, cells=((3, 4), (6, 8)), frequencies=None):
     return study
 
 
+# --- pump absorption -------------------------------------------------------------------------------
+
+def absorption_closed_forms(wavelength=442e-9):
+    """The transfer-matrix absorption (cqdfem.absorption) against closed forms, as rows
+    (check, cqdfem, exact, tolerance): Airy's single film (r, t), Fresnel's metal reflectance,
+    Beer-Lambert in a thick index-matched absorber (to the ~1e-5 its tiny index step reflects), energy
+    conservation R + T + ΣA = 1 for absorbing multilayers at oblique s and p incidence, and the absorbed
+    profile integrating (Simpson) to each layer's absorptance."""
+    import cmath
+
+    from cqdfem import absorption as ab
+
+    rows = []
+    n0, n1, n2, d = 1.0, 1.97 + 0.078j, 1.38, 120e-9
+    c = ab.coherent([n0, n1, n2], [d], wavelength)
+    r01, r12 = (n0 - n1) / (n0 + n1), (n1 - n2) / (n1 + n2)
+    t01, t12 = 2 * n0 / (n0 + n1), 2 * n1 / (n1 + n2)
+    beta = 2 * math.pi / wavelength * n1 * d
+    e = cmath.exp(2j * beta)
+    rows.append(("Airy single film: r", c.r, (r01 + r12 * e) / (1 + r01 * r12 * e), 1e-14))
+    rows.append(("Airy single film: t", c.t, t01 * t12 * cmath.exp(1j * beta) / (1 + r01 * r12 * e), 1e-14))
+    metal = 0.6 + 5.3j                                   # Al at 442 nm
+    res = ab.stack_absorption([], 1.0, ("Al", None, metal), wavelength)
+    rows.append(("Fresnel: Al reflectance", res.reflectance, abs((1 - metal) / (1 + metal)) ** 2, 1e-13))
+    k, thick = 0.01, 5e-6
+    c = ab.coherent([1.5, 1.5 + 1j * k, 1.5], [thick], wavelength)
+    rows.append(("Beer-Lambert: 5 µm, k = 0.01", c.layer_absorptance(1),
+                 1 - math.exp(-4 * math.pi * k * thick / wavelength), 3e-5))
+    z1, z2 = np.linspace(0, 100e-9, 4001), np.linspace(0, 50e-9, 4001)
+    w = np.full(4001, 2.0)                               # Simpson's weights
+    w[1::2], w[0], w[-1] = 4.0, 1.0, 1.0
+    for pol in ("s", "p"):
+        for angle in (0.0, 0.5, 1.2):
+            c = ab.coherent([1.0, 1.97 + 0.08j, 1.5 + 0.1j, 4.7 + 0.15j], [100e-9, 50e-9], wavelength, angle, pol)
+            A = [c.layer_absorptance(1), c.layer_absorptance(2)]
+            rows.append((f"R + T + ΣA, {pol}, {angle:g} rad", c.reflectance + c.transmittance + sum(A), 1.0, 1e-12))
+            for j, z in ((1, z1), (2, z2)):
+                rows.append((f"∫ profile = A, layer {j}, {pol}, {angle:g} rad",
+                             float(w @ c.density(j, z)) * (z[1] - z[0]) / 3, A[j - 1], 1e-11))
+    return rows
+
+
+# --- the coupled loop ------------------------------------------------------------------------------
+
+def loop_stop_closed_form(d=1e-6, absorptance=0.5, intensity=2e9, reference=1.2e9, T0=40.0,
+                          conductivity=30.0, rho_c=3180.0 * 1003.0):
+    """When lasing stops for a film of thickness d heated uniformly (A·I/d, no PLQY, no stimulated
+    share: the heat does not depend on the lasing state) on a half-space of the same material, with
+    threshold(T) = I_ref e^{(T−295)/T0}: the top's temperature is the layer-source solution
+    295 + (Q/ρc) ∫_0^t erf(d / 2√(ατ)) dτ (Carslaw & Jaeger), and lasing stops where it reaches
+    295 + T0 ln(I/I_ref). Returns (stop time, stop temperature)."""
+    from scipy import integrate, optimize
+    from scipy.special import erf
+
+    alpha, Q = conductivity / rho_c, absorptance * intensity / d
+    T_stop = 295.0 + T0 * math.log(intensity / reference)
+
+    def top(t):
+        return 295.0 + Q / rho_c * integrate.quad(lambda tau: erf(d / (2 * math.sqrt(alpha * tau))), 0, t)[0]
+
+    return optimize.brentq(lambda t: top(t) - T_stop, 1e-10, 1e-4, xtol=1e-16), T_stop
+
+
+def loop_stop_time(levels=((4, 1.2, 0.1), (8, 1.1, 0.05), (16, 1.05, 0.025), (32, 1.025, 0.0125))):
+    """The FEM coupled loop (cqdfem.coupling.run_fem: BDF2 steps, the stop located inside a step)
+    against :func:`loop_stop_closed_form`. Each level refines three things together — cells through
+    the 1 µm film, the substrate's grading (growth factor of the cells below the film: by the stop,
+    ~85 ns, heat has gone ~0.9 µm into the substrate, so the grading's error matters as much as the
+    film's) and the time steps (largest step as a fraction of t) — as refining the film alone stalls at
+    ~7e-4. P1 in space and BDF2 in time: O(h²)."""
+    from cqdfem import coupling, geometry, mesh, thermal
+    from cqdfem.lasing import threshold as th
+    from cqdfem.lasing.heat import HeatModel
+
+    d, A, intensity = 1e-6, 0.5, 2e9
+    exact, _ = loop_stop_closed_form(d, A, intensity)
+    law = th.T0(1.2e9, T0=40.0)
+    device = coupling.Device(HeatModel(absorptance=A, plqy=0.0, thickness=d), law)
+    solid = "{ conductivity = 30.0, density = 3180.0, heat_capacity = 1003.0 }"
+    errors, sizes = [], []
+    for cells, growth, ratio in levels:
+        text = (f'[mesh]\nfilm_cells = {cells}\ngrowth = {growth}\n[[layers]]\nname = "substrate"\n'
+                f'material = {solid}\nthickness = "300 um"\n[[layers]]\nname = "film"\nmaterial = {solid}\n'
+                'thickness = "1 um"\nactive = true\n')
+        sm = mesh.create(geometry.parse_geometry(tomllib.loads(text)))
+        solver = thermal.HeatSolver(sm)
+        _, ev = coupling.run_fem(solver, device, coupling.Pump(intensity, thermal.Profile()),
+                                 thermal.time_grid(3 * exact, 1e-10, ratio))
+        solver.free()
+        errors.append(abs(ev["lasing_stop_s"] / exact - 1))
+        sizes.append(d / cells)
+    study = Study("loop-stop-time", "Coupled loop: lasing stop time vs the closed form",
+                  "layer-source solution (Carslaw & Jaeger) through threshold(T)'s inverse",
+                  {"dimension": "1D", "physics": "heat + lasing (coupled)", "method": "closed form"},
+                  "film cell size h (m); grading and steps refined with it", sizes, errors, 2.0,
+                  "relative error of the stop time")
+    study.exact = exact
+    return study
+
+
+# --- uncertainty -----------------------------------------------------------------------------------
+
+def ishigami_exact(a=7.0, b=0.1):
+    """First-order and total Sobol indices of the Ishigami function sin x1 + a sin² x2 + b x3⁴ sin x1
+    on [−π, π]³, in closed form (Ishigami & Homma 1990)."""
+    V = a ** 2 / 8 + b * math.pi ** 4 / 5 + b ** 2 * math.pi ** 8 / 18 + 0.5
+    V1, V2 = 0.5 * (1 + b * math.pi ** 4 / 5) ** 2, a ** 2 / 8
+    VT3 = 8 * b ** 2 * math.pi ** 8 / 225
+    return np.array([V1 / V, V2 / V, 0.0]), np.array([(V1 + VT3) / V, V2 / V, VT3 / V])
+
+
+def sobol_ishigami(sizes=(2 ** 8, 2 ** 10, 2 ** 12, 2 ** 14), seeds=range(6), a=7.0, b=0.1):
+    """cqdfem.uq.sobol (scrambled Sobol points, Saltelli first-order and Jansen total estimators)
+    on the Ishigami function against its closed-form indices: the root-mean-square over ``seeds`` of
+    the largest index error, vs the base sample size n (n·(d+2) evaluations). Monte Carlo would
+    converge as n^−½; quasi-Monte Carlo points do at least that well. ``coverage`` is the share of
+    indices whose bootstrap 95 % interval holds the exact value at the largest n."""
+    from cqdfem import uq
+
+    x = uq.parse(f"uniform({-math.pi}, {math.pi})", "", "x")
+    f = lambda v: np.sin(v[0]) + a * np.sin(v[1]) ** 2 + b * v[2] ** 4 * np.sin(v[0])     # noqa: E731
+    first, total = ishigami_exact(a, b)
+    errors, inside = [], []
+    for n in sizes:
+        worst = []
+        for seed in seeds:
+            (res,) = uq.sobol(f, [x, x, x], n=n, seed=seed, resamples=100)
+            worst.append(max(np.abs(res["first"] - first).max(), np.abs(res["total"] - total).max()))
+            if n == sizes[-1]:
+                for key, exact in (("first", first), ("total", total)):
+                    ci = res[f"{key}_ci"]
+                    inside.extend((ci[:, 0] <= exact) & (exact <= ci[:, 1]))
+        errors.append(float(np.sqrt(np.mean(np.square(worst)))))
+    study = Study("sobol-ishigami", "Sobol indices of the Ishigami function: error vs sample size",
+                  "closed-form first-order and total indices (Ishigami & Homma 1990)",
+                  {"dimension": "3 inputs", "physics": "uncertainty", "method": "closed form"},
+                  "1 / base sample size n", [1 / n for n in sizes], errors, 0.5,
+                  f"largest index error (RMS over {len(list(seeds))} seeds)")
+    study.coverage = float(np.mean(inside))
+    return study
+
+
 # --- gain ------------------------------------------------------------------------------------------
 
 LEVEL_CASES = ((1.0, 0.0), (1.0, 8 / 3), (1.0, 1.0), (1 / 3, 0.0), (1 / 3, 4 / 3), (0.1, 0.5), (0.6, 5.0),
@@ -244,4 +522,6 @@ def level_thresholds(cases=LEVEL_CASES):
 
 # name -> study (the V&V pages and tests/test_docs.py list them)
 STUDIES = {"heat-interface-space": heat_interface_space, "heat-interface-time-bdf2": heat_interface_time,
-           "slab-neff": slab_neff, "fdtr-phase-p2": fdtr_phase}
+           "slab-neff": slab_neff, "half-loaded-p2": half_loaded, "band-edges": band_edges,
+           "weak-grating": weak_grating, "fdtr-phase-p2": fdtr_phase, "loop-stop-time": loop_stop_time,
+           "sobol-ishigami": sobol_ishigami}

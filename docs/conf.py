@@ -29,6 +29,7 @@ nb_execution_raise_on_error = True
 nb_execution_timeout = 1800
 nb_execution_show_tb = True
 nb_merge_streams = True
+nb_render_markdown_format = "myst"      # text/markdown outputs (result tables) with MyST's tables
 
 html_theme = "furo"
 html_title = "cqdfem"

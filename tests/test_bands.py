@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from cqdfem import bands, optics
+from cqdfem import bands, optics, verification
 from cqdfem.geometry import load_geometry
 
 from conftest import ROOT
@@ -54,17 +54,17 @@ def test_empty_lattice_is_the_folded_slab_mode(order, polarization):
 
 def test_weak_grating_splitting_converges_to_coupled_wave_theory():
     """Δλ/λ = Γ_ε |Δε ε_2| at first order; the rest is second order in the modulation, so the
-    relative error halves with it."""
-    errors = []
-    for delta in (0.04, 0.02, 0.01):
+    relative error halves with it (cqdfem.verification.weak_grating, also the V&V page; its closed
+    forms are checked against this file's own below)."""
+    study = verification.weak_grating()
+    for delta, b, predicted in study.rows:
         g = bands.Grating("core", PERIOD, PERIOD / 4, math.sqrt(NF ** 2 + delta), NF, "lines")
         assert g.fourier(2) == pytest.approx(1 / (2 * math.pi), rel=1e-12)      # sin(π/2)/(2π)
-        b = bands.band_edges(SLAB, g, comm=MPI.COMM_SELF)
         n0 = math.sqrt(g.mean_permittivity)
         lam0 = exact_bragg(n0, 2)
-        predicted = lam0 * gamma_eps(n0, lam0) * delta * g.fourier(2)
+        assert predicted == pytest.approx(lam0 * gamma_eps(n0, lam0) * delta * g.fourier(2), rel=1e-12)
         assert b.splitting_cwt == pytest.approx(predicted, rel=1e-4)            # the package's own CWT
-        errors.append(abs((b.edges[1] - b.edges[0]) / predicted - 1))
+    errors = study.errors
     assert errors[-1] < 3e-3
     assert 1.6 < errors[0] / errors[1] < 3.0 and 1.6 < errors[1] / errors[2] < 3.0
     # κ = π n_g Δλ / λ² with the identity n_g n_eff = ⟨ε⟩ of a TE slab mode: CWT's κ = k0 Γ_f |ε_2| / (2 n_eff)
@@ -89,15 +89,14 @@ def dfb():
 
 
 def test_band_edges_converge_at_fourth_order_on_the_shipped_dfb(dfb):
-    """P2 eigenvalues converge as h⁴; the default mesh is within 1e-5 of the finest."""
-    slab, g = dfb
-    runs = [bands.band_edges(slab, g, cells=c, cells_per_layer=k, comm=MPI.COMM_SELF)
-            for c, k in ((12, 4), (24, 8), (48, 16))]
+    """P2 eigenvalues converge as h⁴ (cqdfem.verification.band_edges, also the V&V page: each mesh
+    against the next finer); the default mesh is within 1e-5 of the finest."""
+    study = verification.band_edges()
+    runs = study.runs
+    assert all(o > 3.5 for o in study.orders[1:]), study.orders   # the coarsest rung is pre-asymptotic
     ref = np.array(runs[-1].edges)
-    e = [np.abs(np.array(r.edges) / ref - 1).max() for r in runs[:2]]
-    assert e[1] < 1e-5                                          # the default (24, 8)
-    assert math.log2(e[0] / e[1]) > 3.5                          # observed order
-    b = runs[1]
+    assert np.abs(np.array(runs[2].edges) / ref - 1).max() < 1e-5   # the default (24, 8)
+    b = runs[2]
     # the effective-medium line lies between the edges; κ agrees with first-order CWT within 10 %
     assert b.edges[0] < b.bragg_wavelength < b.edges[1]
     assert b.coupling == pytest.approx(b.coupling_cwt, rel=0.1)

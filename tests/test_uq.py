@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from cqdfem import uq
+from cqdfem import uq, verification
 from cqdfem.errors import InputError
 
 
@@ -75,12 +75,24 @@ def test_sobol_indices_of_ishigami_within_their_ci():
     VT3 = 8 * b ** 2 * math.pi ** 8 / 225
     exact_first = np.array([V1 / V, V2 / V, 0.0])
     exact_total = np.array([(V1 + VT3) / V, V2 / V, VT3 / V])
+    # the V&V page's closed form (cqdfem.verification.ishigami_exact) is this one
+    assert np.allclose(verification.ishigami_exact(a, b), [exact_first, exact_total], rtol=1e-15, atol=0)
     (res,) = uq.sobol(f, [pi, pi, pi], n=2 ** 13, seed=1)
     for key, exact in (("first", exact_first), ("total", exact_total)):
         lo, hi = res[f"{key}_ci"][:, 0], res[f"{key}_ci"][:, 1]
         widen = 0.02                     # the bootstrap CI of a QMC estimate is a little optimistic
         assert np.all(lo - widen <= exact) and np.all(exact <= hi + widen), (key, res[key], exact)
         assert np.max(np.abs(res[key] - exact)) < 0.03
+
+
+def test_sobol_error_falls_with_the_sample_size():
+    """cqdfem.verification.sobol_ishigami (also the V&V page): the largest index error falls at
+    least at Monte Carlo's n^-1/2 and the bootstrap intervals mostly hold the exact indices."""
+    study = verification.sobol_ishigami(sizes=(2 ** 8, 2 ** 10, 2 ** 12), seeds=range(4))
+    slope = math.log(study.errors[0] / study.errors[-1]) / math.log(16)
+    assert slope > 0.4, study.errors
+    assert study.errors[-1] < 0.02
+    assert study.coverage >= 0.75
 
 
 def test_linear_model_indices_are_variance_shares():

@@ -10,52 +10,20 @@ import math
 import numpy as np
 import pytest
 from mpi4py import MPI
-from scipy.optimize import brentq
 
-from cqdfem import optics, vectormodes as vm
+from cqdfem import optics, verification, vectormodes as vm
 
 LAM = 630e-9
 SLAB = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
 
-# half-loaded guide (units arbitrary; the solver only sees k0·lengths): width A, height B, ε_d below D
-A, B, EPS_D = 1.0, 0.45, 2.45
-D = 0.5 * B
-
-
-def _ky_terms(kz, m, k0, tm):
-    """k_y cot(k_y L) (LSE) or k_y tan(k_y L)/ε (LSM) summed over the two layers, real for any k_y²."""
-    kx = m * math.pi / A
-    total = 0.0
-    for eps, L in ((EPS_D, D), (1.0, B - D)):
-        ky2 = k0 ** 2 * eps - kx ** 2 - kz ** 2
-        k = math.sqrt(abs(ky2))
-        if tm:
-            total += (k * math.tan(k * L) if ky2 > 0 else -k * math.tanh(k * L)) / eps
-        else:
-            total += k / math.tan(k * L) if ky2 > 0 else k / math.tanh(k * L)
-    return total
-
-
-def half_loaded_exact(wavelength, modes=5):
-    """n_eff = k_z/k0 of every propagating LSE (TE^y, lateral order m >= 0: E ∝ cos(mπx/a) x̂ for m = 0)
-    and LSM (TM^y, m >= 1) mode up to lateral order ``modes``."""
-    k0 = 2 * math.pi / wavelength
-    out = []
-    for m in range(0, modes + 1):
-        for tm in (False, True) if m else (False,):
-            g = np.linspace(1e-9, k0 * math.sqrt(EPS_D) * (1 - 1e-12), 40001)
-            v = np.array([_ky_terms(x, m, k0, tm) for x in g])
-            for i in np.nonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0]:
-                if abs(v[i] - v[i + 1]) < 10 * k0:          # a root, not a pole of tan/cot
-                    out.append(brentq(_ky_terms, g[i], g[i + 1], args=(m, k0, tm), xtol=1e-15) / k0)
-    return sorted(out, reverse=True)
+# the half-loaded metal guide and its exact modes (Harrington's LSE/LSM equations) live in
+# cqdfem.verification, which the V&V page runs too
+A, B = verification.HL_A, verification.HL_B
+half_loaded_exact = verification.half_loaded_exact
 
 
 def half_loaded(nx, wavelength, comm=MPI.COMM_WORLD):
-    ny = int(round(nx * B / A / 2))
-    y = np.concatenate([np.linspace(0, D, ny + 1), np.linspace(D, B, ny + 1)[1:]])
-    return vm.rectangle(comm, np.linspace(0, A, nx + 1), y, ["dielectric", "vacuum"], [math.sqrt(EPS_D), 1.0],
-                        lambda x, y: np.where(y < D, 0, 1), wavelength)
+    return verification.half_loaded_section(nx, wavelength, comm)
 
 
 @pytest.mark.mpi
@@ -107,12 +75,10 @@ def test_half_loaded_waveguide_all_modes_and_serial_equals_parallel():
 
 @pytest.mark.parametrize("degree, order", [(1, 2.0), (2, 4.0)])
 def test_half_loaded_convergence_rate(degree, order):
-    lam = B / 0.2                       # the demo's single LSM mode
-    exact = half_loaded_exact(lam)[0]
-    err = [abs(vm.vector_modes(half_loaded(nx, lam), count=1, degree=degree, guided_only=False).modes[0].n_eff
-               - exact) for nx in (10, 20)]
-    rate = math.log2(err[0] / err[1])
-    assert abs(rate - order) < 0.4, (err, rate)
+    # cqdfem.verification.half_loaded (also the V&V page): the demo's single LSM mode at λ = B/0.2
+    study = verification.half_loaded(degree, cells=(10, 20))
+    assert abs(study.orders[0] - order) < 0.4, (study.errors, study.orders)
+    assert study.errors[-1] < (3e-4 if degree == 1 else 1e-6)
 
 
 def test_nodal_elements_would_return_spurious_modes():
@@ -146,7 +112,7 @@ def test_nodal_elements_would_return_spurious_modes():
     E.setProblemType(SLEPc.EPS.ProblemType.GNHEP)
     E.setDimensions(nev=8)
     E.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_REAL)
-    E.setTarget(-EPS_D * (1 + 1e-6))
+    E.setTarget(-verification.HL_EPS * (1 + 1e-6))
     st = E.getST()
     st.setType("sinvert")
     st.getKSP().setType("preonly")
