@@ -3,15 +3,15 @@
 RUN := containers/fenicsx
 SUITE ?=
 
-.PHONY: demo test docs docs-check notebook image shell bench bench-modes runtime info clean
+.PHONY: demo test femwell docs docs-check notebook image shell bench bench-modes runtime info clean
 
 demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
 
-test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
+test: femwell ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
 	containers/test-suites
 
-docs: ## the documentation site, every tutorial and V&V page executed (a failing cell fails the build): docs/_build/html
+docs: femwell ## the documentation site, every tutorial and V&V page executed (a failing cell fails the build): docs/_build/html
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 -m sphinx -b html -q --keep-going -j 1 docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
@@ -31,8 +31,14 @@ bench: ## meshing and thermal benchmarks; results go to benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_mesh.py --write benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_thermal.py --write benchmarks/results.md
 
-bench-modes: ## 2D vector modes: time to n_eff within 1e-6, cqdfem vs femwell (femwell goes to /tmp/cqdfem-femwell, not the project)
-	test -d /tmp/cqdfem-femwell/femwell || python3 -m pip install -q --no-deps --target /tmp/cqdfem-femwell femwell==0.1.12 scikit-fem==12.0.2
+# femwell (the peer of the mode solver, pure Python wheels, pinned) for bench-modes and the docs' peer
+# page; not a project dependency, so it goes to /tmp (which the runtime sees) with the host's pip
+FEMWELL_PKGS = femwell==0.1.12 scikit-fem==12.0.2
+femwell:
+	@test -d /tmp/cqdfem-femwell/femwell || python3 -m pip install -q --no-deps --target /tmp/cqdfem-femwell $(FEMWELL_PKGS) \
+	  || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --no-deps --break-system-packages --target /tmp/cqdfem-femwell $(FEMWELL_PKGS); }
+
+bench-modes: femwell ## 2D vector modes: time to n_eff within 1e-6, cqdfem vs femwell (femwell goes to /tmp/cqdfem-femwell, not the project)
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_modes.py --femwell /tmp/cqdfem-femwell --write benchmarks/results.md
 
 runtime: ## build the runtime(s) without running anything

@@ -59,22 +59,34 @@ def model_to_mesh(model, comm, rank, gdim):
     return gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
 
 
-def create_mesh(comm, cell_type, x, cells):
+def create_mesh(comm, cell_type, x, cells, destinations=None):
     """An affine (degree-1) mesh from input distributed over the ranks in any way.
 
     ``x`` holds this rank's block of the global node list (rank order: its first row is global node
     sum of the lower ranks' rows); ``cells`` use global node numbers and may sit on any rank.
-    ``create_mesh`` swapped its ``x`` and element arguments in 0.10, hence keywords.
+    ``destinations(cells)`` (optional) gives the owning rank of each of this rank's cells in place of
+    DOLFINx's graph partitioner. ``create_mesh`` swapped its ``x`` and element arguments in 0.10,
+    hence keywords; its partitioner gets (comm, n, cell types, [cells]) in 0.9 and 0.11 alike, and
+    must return the C++ adjacency list, which 0.10+ wraps in a Python class.
     """
     import basix.ufl
     import numpy as np
     import ufl
+    from dolfinx import graph
     from dolfinx import mesh as dmesh
 
     cell_type = {"line": "interval", "tetra": "tetrahedron"}.get(cell_type, cell_type)   # meshio -> basix
     domain = ufl.Mesh(basix.ufl.element("Lagrange", cell_type, 1, shape=(x.shape[1],), dtype=np.float64))
+    partitioner = None
+    if destinations is not None and comm.size > 1:
+        width = cells.shape[1]
+
+        def partitioner(comm_, parts, cell_types, local):
+            flat = np.asarray(local[0], dtype=np.int64).reshape(-1, width)
+            ranks = graph.adjacencylist(np.ascontiguousarray(destinations(flat), dtype=np.int32))
+            return getattr(ranks, "_cpp_object", ranks)
     return dmesh.create_mesh(comm, cells=np.ascontiguousarray(cells, dtype=np.int64),
-                             x=np.ascontiguousarray(x, dtype=np.float64), e=domain)
+                             x=np.ascontiguousarray(x, dtype=np.float64), e=domain, partitioner=partitioner)
 
 
 def write_mesh_xdmf(path, mesh, cell_tags=None, facet_tags=None):

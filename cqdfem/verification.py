@@ -12,6 +12,7 @@ Every study is usable alone::
 
 import dataclasses
 import math
+import os
 import pathlib
 import tomllib
 
@@ -289,6 +290,65 @@ def weak_grating(contrasts=(0.04, 0.02, 0.01)):
     return study
 
 
+# a peer: femwell (scikit-fem + scipy) on the same meshes. femwell is not a runtime package; `make docs`
+# and `make bench-modes` pip-install it (pure Python, pinned) into FEMWELL_DIR, under /tmp as the
+# runtime sees the host's /tmp and the repository only.
+FEMWELL_DIR = pathlib.Path(os.environ.get("CQDFEM_FEMWELL", "/tmp/cqdfem-femwell"))
+
+
+def _femwell_neff(section, wavelength):
+    """femwell's quasi-TE0 n_eff on ``section``'s own triangles (µm units), second order."""
+    import sys
+
+    from cqdfem import compat
+
+    if str(FEMWELL_DIR) not in sys.path:
+        sys.path.insert(0, str(FEMWELL_DIR))
+    from femwell.maxwell.waveguide import compute_modes
+    from skfem import Basis, ElementTriP0, MeshTri
+
+    points = section.mesh.geometry.x[:, :2] / section.k0 * 1e6
+    cells = compat.geometry_dofmap(section.mesh)[:, :3]
+    mesh = MeshTri(np.ascontiguousarray(points.T), np.ascontiguousarray(cells.T))
+    basis0 = Basis(mesh, ElementTriP0())
+    eps = basis0.zeros()
+    eps[:] = section.permittivity()
+    modes = compute_modes(basis0, eps, wavelength=wavelength * 1e6, num_modes=1, order=2)
+    return float(np.real(modes[0].n_eff))
+
+
+def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
+    """A CQD ridge (n = 1.97, 200 nm × 2 µm) on glass under air at 630 nm, its quasi-TE0 mode, by
+    cqdfem.vectormodes and by femwell on the same triangles with second-order elements, against
+    cqdfem's answer on a fine mesh (half width, PEC symmetry plane). No closed form exists: the check
+    is that two independent codes converge to one n_eff at the same order. ``peer_errors`` holds
+    femwell's errors, ``difference`` |cqdfem − femwell| per mesh."""
+    from mpi4py import MPI
+
+    from cqdfem import optics, vectormodes
+
+    lam = 630e-9
+    slab = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
+    ridge = ("film", 2e-6)
+    cpl, res = reference
+    exact = vectormodes.vector_modes(vectormodes.from_slab(slab, lam, ridge=ridge, symmetry="pec", cells_per_layer=cpl,
+                                                           resolution=res, comm=MPI.COMM_SELF), count=1).modes[0].n_eff
+    ours, theirs, sizes = [], [], []
+    for cpl, res in ladder:
+        sec = vectormodes.from_slab(slab, lam, ridge=ridge, cells_per_layer=cpl, resolution=res, comm=MPI.COMM_SELF)
+        ours.append(vectormodes.vector_modes(sec, count=1).modes[0].n_eff)
+        theirs.append(_femwell_neff(sec, lam))
+        sizes.append(1 / cpl)
+    study = Study("ridge-peer", "CQD ridge quasi-TE0: cqdfem and femwell on the same meshes",
+                  f"cqdfem on a fine mesh ({cpl} cells per layer, half width): n_eff = {exact:.10f}",
+                  {"dimension": "2D", "physics": "optics (full vector)", "method": "peer comparison (femwell)"},
+                  "1 / cells per layer", sizes, [abs(n - exact) for n in ours], None, "|n_eff − reference|")
+    study.reference_neff, study.ours, study.theirs = exact, ours, theirs
+    study.peer_errors = [abs(n - exact) for n in theirs]
+    study.difference = [abs(a - b) for a, b in zip(ours, theirs)]
+    return study
+
+
 # --- FDTR ------------------------------------------------------------------------------------------
 
 def fdtr_stack():
@@ -522,6 +582,6 @@ def level_thresholds(cases=LEVEL_CASES):
 
 # name -> study (the V&V pages and tests/test_docs.py list them)
 STUDIES = {"heat-interface-space": heat_interface_space, "heat-interface-time-bdf2": heat_interface_time,
-           "slab-neff": slab_neff, "half-loaded-p2": half_loaded, "band-edges": band_edges,
+           "slab-neff": slab_neff, "half-loaded-p2": half_loaded, "ridge-peer": ridge_peer, "band-edges": band_edges,
            "weak-grating": weak_grating, "fdtr-phase-p2": fdtr_phase, "loop-stop-time": loop_stop_time,
            "sobol-ishigami": sobol_ishigami}

@@ -227,6 +227,53 @@ def test_rank_shares_make_the_whole_mesh(name):
     assert n_points == p.n2 * len(p.z) and len(cells) == sum(len(c) for c in whole.regions.values())
 
 
+@pytest.mark.parametrize("name", ["2d", "axisymmetric", "3d"])
+def test_column_parts_are_balanced_whole_columns(name):
+    # The "columns" ownership: recursive bisection of the lateral cells into equal counts, every cell
+    # of a column (any layer) to its lateral cell's part, the same answer on every call.
+    g, _ = build(name)
+    p = stack.plan(g)
+    cells = p.share(0, 1)[2]
+    layer = cells.min(axis=1) // p.n2
+    for size in (2, 3, 4, 7):
+        parts = p.lateral_parts(size)
+        counts = np.bincount(parts, minlength=size)
+        assert counts.max() - counts.min() <= 1 and len(counts) == size
+        assert np.array_equal(parts, p.lateral_parts(size))
+        dest = p.destinations(cells, parts)
+        bottom = dest[layer == 0]
+        for k in (1, p.n_layers // 2, p.n_layers - 1):          # a column keeps its rank all the way up
+            assert np.array_equal(np.sort(dest[layer == k]), np.sort(bottom))
+        assert np.array_equal(np.bincount(dest, minlength=size), counts * p.n_layers * p.dim)
+    if p.dim == 3:                     # two parts: the two halves of the plane along one axis
+        centres = p.lateral[p.cells2].mean(axis=1)
+        parts = p.lateral_parts(2)
+        assert any(centres[parts == 0, a].max() <= centres[parts == 1, a].min() + 1e-12 for a in (0, 1))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("partition", ["slabs", "columns", "graph"])
+def test_every_ownership_makes_the_same_mesh(partition):
+    # However the cells are shared (auto picks slabs here), the mesh is the same: volumes, cell
+    # counts, tags; on 2 ranks slabs and columns split the cells evenly.
+    from mpi4py import MPI
+
+    g = geometry(dimension=3)
+    sm = meshlib.create(g, partition=partition)
+    exact = meshlib.exact_layer_volumes(g)
+    for layer, v in sm.layer_volumes().items():
+        assert v == pytest.approx(exact[layer], rel=1e-10), layer
+    imap = sm.mesh.topology.index_map(3)
+    whole = stack.plan(g)
+    assert imap.size_global == whole.n_layers * len(whole.cells2) * 3
+    assert sm.comm.allreduce(len(sm.cell_tags.values), op=MPI.SUM) >= imap.size_global
+    if sm.comm.size == 2 and partition != "graph":
+        mine = sm.comm.allgather(imap.size_local)
+        assert abs(mine[0] - mine[1]) <= 3 * whole.n_layers
+    with pytest.raises(ValueError, match="partition must be"):
+        meshlib._ownership(whole, MPI.COMM_WORLD, "blocks")
+
+
 def test_axisymmetric_rejects_rectangle():
     from cqdfem.errors import InputError
 

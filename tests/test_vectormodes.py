@@ -81,6 +81,19 @@ def test_half_loaded_convergence_rate(degree, order):
     assert study.errors[-1] < (3e-4 if degree == 1 else 1e-6)
 
 
+def test_femwell_on_the_same_meshes_converges_to_the_same_n_eff():
+    """cqdfem.verification.ridge_peer (also the V&V page): the CQD ridge's quasi-TE0 by femwell
+    (scikit-fem, installed by `make femwell`) on our triangles; both approach the fine-mesh n_eff
+    (at order ~3: the field is singular at the ridge's corners) and each other."""
+    if not (verification.FEMWELL_DIR / "femwell").is_dir():
+        pytest.skip("femwell is not installed: make femwell")
+    study = verification.ridge_peer(ladder=((4, 2), (8, 4)))
+    for errors in (study.errors, study.peer_errors, study.difference):
+        assert errors[1] < errors[0] / 3, errors                 # h halves
+    assert study.errors[1] < 2e-6 and study.peer_errors[1] < 2e-6
+    assert study.difference[1] < 1e-6
+
+
 def test_nodal_elements_would_return_spurious_modes():
     """The same eigenproblem with Lagrange (nodal) elements for e_t: a crowd of modes above the only
     physical one; the N1curl solver returns exactly that one."""

@@ -500,6 +500,37 @@ class Plan:
         c = np.concatenate(list(cells.values())) if cells else np.zeros((0, self.dim + 1), np.int64)
         return j0 * self.n2, self.points(j0, j1), c.astype(np.int64)
 
+    def lateral_parts(self, parts):
+        """Rank of each lateral cell: recursive coordinate bisection of their centroids into
+        ``parts`` sets of equal size (each lateral cell carries the same column of cells).
+
+        Used to distribute the mesh by columns (:meth:`destinations`): every rank then holds the
+        whole depth of its share of the plane, so each rank's share of every AMG level is alike, and
+        the split is the same on every run (a graph partitioner's is not).
+        """
+        centres = self.lateral[self.cells2].mean(axis=1)
+        rank = np.zeros(len(centres), np.int32)
+
+        def split(cells, first, n):
+            if n == 1:
+                rank[cells] = first
+                return
+            pts = centres[cells]
+            axis = int(np.argmax(np.ptp(pts, axis=0)))
+            order = cells[np.lexsort((cells, pts[:, axis]))]       # ties by number: same on every rank
+            k = len(cells) * (n // 2) // n
+            split(order[:k], first, n // 2)
+            split(order[k:], first + n // 2, n - n // 2)
+
+        split(np.arange(len(centres)), 0, parts)
+        return rank
+
+    def destinations(self, vertices, parts):
+        """Destination rank of each cell given by its global vertex numbers: its lateral cell's
+        part (:meth:`lateral_parts`, ``parts`` from it)."""
+        lateral = _lookup(self.cells2, _distinct(np.asarray(vertices, np.int64) % self.n2, self.dim), self.n2)
+        return parts[np.maximum(lateral, 0)]
+
     # Tags from vertex numbers alone: a cell or facet knows its layer (vertex // n2) and its lateral
     # cell or facet (the distinct vertex % n2), so every rank tags its cells after partitioning
     # without asking any other rank.
