@@ -22,6 +22,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mesh", default="", help="[mesh] options, e.g. spot_cells=24,film_cells=8,growth=1.05")
     p.add_argument("--tree", default=str(ROOT), help="the checkout to import cqdfem from")
+    p.add_argument("--partition", default="auto", choices=["auto", "slabs", "columns", "graph"],
+                   help="how the cells are shared between ranks (graph: DOLFINx's partitioner)")
     a = p.parse_args()
     sys.path.insert(0, a.tree)
     from mpi4py import MPI
@@ -34,7 +36,8 @@ def main():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     comm.barrier()
     t = time.perf_counter()
-    sm = meshlib.create(m.geometry)
+    # (an older --tree may predate the partition argument)
+    sm = meshlib.create(m.geometry, **({} if a.partition == "auto" else {"partition": a.partition}))
     comm.barrier()
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

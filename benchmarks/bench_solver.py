@@ -46,6 +46,8 @@ def main():
     p.add_argument("--preset", choices=sorted(PRESETS), default="tuned")
     p.add_argument("--options", default="", help="more PETSc options, a TOML inline table's inside")
     p.add_argument("--steps", type=int, default=0, help="run only the first N steps (0: all)")
+    p.add_argument("--partition", default="auto", choices=["auto", "slabs", "columns", "graph"],
+                   help="how the cells are shared between ranks (cqdfem.mesh.create; graph: DOLFINx's partitioner)")
     p.add_argument("--profile", metavar="JSON", help="mesh time, memory and PETSc's event log per rank, "
                    "printed and written to JSON (input of benchmarks/project_scaling.py)")
     p.add_argument("--partition-only", action="store_true",
@@ -66,7 +68,7 @@ def main():
     comm = MPI.COMM_WORLD
     comm.barrier()
     t_mesh = time.perf_counter()
-    sm = meshlib.create(m.geometry)
+    sm = meshlib.create(m.geometry, partition=a.partition)
     t_mesh = time.perf_counter() - t_mesh
     rss_mesh = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if a.partition_only:
