@@ -8,7 +8,8 @@ SUITE ?=
 demo: ## microsecond lasing of the DFB laser at 88 kW/cm^2 (coupled heat + threshold); print where the files are
 	CQDFEM_SUITE=$(SUITE) $(RUN) cqdfem run cases/microsecond-lasing.toml -o results/demo
 
-test: femwell ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
+test: ## pytest serially + MPI tests on 2 ranks, in the trixie and sid runtimes
+	@$(MAKE) --no-print-directory femwell || echo "test: femwell could not be installed; its peer test will skip"
 	containers/test-suites
 
 docs: femwell ## the documentation site, every tutorial and V&V page executed (a failing cell fails the build): docs/_build/html
@@ -32,11 +33,14 @@ bench: ## meshing and thermal benchmarks; results go to benchmarks/results.md
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_thermal.py --write benchmarks/results.md
 
 # femwell (the peer of the mode solver, pure Python wheels, pinned) for bench-modes and the docs' peer
-# page; not a project dependency, so it goes to /tmp (which the runtime sees) with the host's pip
+# page; not a project dependency, so it goes to /tmp (which the runtime sees): with the host's pip if
+# there is one, else the runtime's (python3-pip is in its package list; where it reaches an index).
+# `make test` goes on without it (its test then skips and says so); the docs' peer page needs it.
 FEMWELL_PKGS = femwell==0.1.12 scikit-fem==12.0.2
+FEMWELL_DIR = $${CQDFEM_FEMWELL:-/tmp/cqdfem-femwell}
 femwell:
-	@test -d /tmp/cqdfem-femwell/femwell || python3 -m pip install -q --no-deps --target /tmp/cqdfem-femwell $(FEMWELL_PKGS) \
-	  || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --no-deps --break-system-packages --target /tmp/cqdfem-femwell $(FEMWELL_PKGS); }
+	@test -d $(FEMWELL_DIR)/femwell || python3 -m pip install -q --no-deps --target $(FEMWELL_DIR) $(FEMWELL_PKGS) 2>/dev/null \
+	  || CQDFEM_SUITE=$(SUITE) $(RUN) python3 -m pip install -q --no-deps --target $(FEMWELL_DIR) $(FEMWELL_PKGS)
 
 bench-modes: femwell ## 2D vector modes: time to n_eff within 1e-6, cqdfem vs femwell (femwell goes to /tmp/cqdfem-femwell, not the project)
 	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_modes.py --femwell /tmp/cqdfem-femwell --write benchmarks/results.md

@@ -250,8 +250,8 @@ def band_edges(rungs=((6, 2), (12, 4), (24, 8), (48, 16))):
 def weak_grating(contrasts=(0.04, 0.02, 0.01)):
     """The band gap of a weak lines grating in a symmetric slab (1.45 | 1.70, 200 nm | 1.45, period
     400 nm, second order) against first-order coupled-wave theory, Δλ = λ Γ_ε abs(Δε ε_2), in closed
-    form for the slab's TE0 mode: the relative difference is second order in the modulation, so it
-    falls as Δε¹."""
+    form for the slab's TE0 mode: the finite-element gap differs from it by a term second order in the
+    modulation, so the relative difference falls as Δε¹."""
     from mpi4py import MPI
 
     from cqdfem import bands, optics
@@ -330,9 +330,10 @@ def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
     lam = 630e-9
     slab = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
     ridge = ("film", 2e-6)
-    cpl, res = reference
-    exact = vectormodes.vector_modes(vectormodes.from_slab(slab, lam, ridge=ridge, symmetry="pec", cells_per_layer=cpl,
-                                                           resolution=res, comm=MPI.COMM_SELF), count=1).modes[0].n_eff
+    ref_cells, ref_res = reference
+    exact = vectormodes.vector_modes(vectormodes.from_slab(slab, lam, ridge=ridge, symmetry="pec",
+                                                           cells_per_layer=ref_cells, resolution=ref_res,
+                                                           comm=MPI.COMM_SELF), count=1).modes[0].n_eff
     ours, theirs, sizes = [], [], []
     for cpl, res in ladder:
         sec = vectormodes.from_slab(slab, lam, ridge=ridge, cells_per_layer=cpl, resolution=res, comm=MPI.COMM_SELF)
@@ -340,7 +341,7 @@ def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
         theirs.append(_femwell_neff(sec, lam))
         sizes.append(1 / cpl)
     study = Study("ridge-peer", "CQD ridge quasi-TE0: cqdfem and femwell on the same meshes",
-                  f"cqdfem on a fine mesh ({cpl} cells per layer, half width): n_eff = {exact:.10f}",
+                  f"cqdfem on a fine mesh ({ref_cells} cells per layer, half width): n_eff = {exact:.10f}",
                   {"dimension": "2D", "physics": "optics (full vector)", "method": "peer comparison (femwell)"},
                   "1 / cells per layer", sizes, [abs(n - exact) for n in ours], None, "|n_eff − reference|")
     study.reference_neff, study.ours, study.theirs = exact, ours, theirs

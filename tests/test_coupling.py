@@ -67,7 +67,15 @@ def test_stop_time_converges_when_film_grading_and_steps_refine_together():
     from cqdfem import verification
 
     study = verification.loop_stop_time()
-    assert study.exact == pytest.approx(verification.loop_stop_closed_form()[0], rel=1e-15)
+    # the study's closed form against this file's own (test_stop_time_matches_the_closed_form's)
+    T_stop = th.T0(1.2e9, T0=40.0).temperature_at(2e9)
+    Q = 0.5 * 2e9 / 1e-6
+
+    def top(t):
+        return 295 + Q / RHOC * integrate.quad(lambda tau: erf(1e-6 / (2 * math.sqrt(ALPHA * tau))), 0, t)[0]
+
+    assert study.exact == pytest.approx(optimize.brentq(lambda t: top(t) - T_stop, 1e-10, 1e-4, xtol=1e-16),
+                                        rel=1e-9)
     assert all(1.8 < o < 2.2 for o in study.orders), study.orders
     assert study.errors[-1] < 1e-4
 

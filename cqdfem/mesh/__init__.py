@@ -185,8 +185,13 @@ def _ownership(plan, comm, partition="auto"):
         partition = ("slabs" if plan.n_layers >= 4 * comm.size else
                      "columns" if plan.dim > 1 and len(plan.cells2) >= comm.size else "graph")
     if partition == "slabs":
+        if plan.n_layers < comm.size:
+            raise ValueError(f"partition slabs needs a cell layer per rank: {plan.n_layers} layers, {comm.size} ranks")
         return lambda c: np.full(len(c), comm.rank, np.int32)
     if partition == "columns":
+        if plan.dim == 1 or len(plan.cells2) < comm.size:
+            raise ValueError(f"partition columns needs a lateral cell per rank: {len(plan.cells2)} "
+                             f"in {plan.dim}D, {comm.size} ranks")
         parts = plan.lateral_parts(comm.size)
         return lambda c: plan.destinations(c, parts)
     return None
