@@ -535,7 +535,8 @@ class HeatSolver:
         else:
             ksp.setType("cg")
             ksp.getPC().setType("hypre")
-            ksp.getPC().setHYPREType("boomeramg")
+            if "pc_hypre_type" not in self._options:   # hypre refuses a second type once one is set
+                ksp.getPC().setHYPREType("boomeramg")
             ksp.setTolerances(rtol=self.rtol, atol=1e-30, max_it=500)
             ksp.setInitialGuessNonzero(True)
             options.update(AMG_OPTIONS if self.sm.mesh.topology.dim == 3 else {})
@@ -547,6 +548,7 @@ class HeatSolver:
         for name, value in options.items():
             db.setValue(prefix + name.lstrip("-"), str(value).lower() if isinstance(value, bool) else str(value))
         ksp.setFromOptions()
+        ksp.setUp()          # before the options go: sub-solvers (bjacobi's, asm's) read theirs here
         for name in options:
             db.delValue(prefix + name.lstrip("-"))
 

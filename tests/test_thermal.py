@@ -409,3 +409,25 @@ def test_petsc_options_reach_the_solver(tmp_path, cli):
                      ('{ksp_type = "gm res"}', "solver.options.ksp_type")):
         r = cli("check", "cases/flagship-3d.toml", "--set", f"solver.options={bad}")
         assert r.returncode == 2 and key in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.mpi
+def test_sub_solver_options_and_another_hypre_type_reach_the_solver(tmp_path):
+    # options read only when the preconditioner is set up (a block solver's sub-solvers) were gone
+    # by then; a hypre type of the caller's was overridden by BoomerAMG. Both must arrive, and give
+    # the default's temperatures to the solver tolerance.
+    ref, times = _solver_3d()
+    T0 = np.asarray(ref.run(times).column("centre_temperature_K"))
+    s, _ = _solver_3d(options={"pc_type": "asm", "sub_pc_type": "icc", "sub_pc_factor_levels": 1})
+    T1 = np.asarray(s.run(times).column("centre_temperature_K"))
+    from mpi4py import MPI
+    from petsc4py import PETSc
+    viewer = PETSc.Viewer().createASCII(str(tmp_path / f"sub{MPI.COMM_WORLD.rank}.txt"), comm=MPI.COMM_SELF)
+    s._cg[0].getPC().getASMSubKSP()[0].getPC().view(viewer)
+    viewer.destroy()
+    assert re.search(r"type: icc\s+out-of-place factorization\s+1 levels? of fill",
+                     (tmp_path / f"sub{MPI.COMM_WORLD.rank}.txt").read_text())
+    assert np.max(np.abs(T1[1:] - T0[1:]) / (T0[1:] - 295)) < 1e-7
+    s, _ = _solver_3d(options={"pc_hypre_type": "euclid"})
+    s.run(times[:3])
+    assert s._cg[0].getPC().getHYPREType() == "euclid"
