@@ -43,7 +43,7 @@ femwell:
 	  || CQDFEM_SUITE=$(SUITE) $(RUN) python3 -m pip install -q --no-deps --target $(FEMWELL_DIR) $(FEMWELL_PKGS)
 
 bench-modes: femwell ## 2D vector modes: time to n_eff within 1e-6, cqdfem vs femwell (femwell goes to /tmp/cqdfem-femwell, not the project)
-	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_modes.py --femwell /tmp/cqdfem-femwell --write benchmarks/results.md
+	CQDFEM_SUITE=$(SUITE) $(RUN) python3 benchmarks/bench_modes.py --femwell $(FEMWELL_DIR) --write benchmarks/results.md
 
 runtime: ## build the runtime(s) without running anything
 	CQDFEM_SUITE=trixie CQDFEM_BUILD_ONLY=1 $(RUN)

@@ -4,8 +4,8 @@ The structure: a CQD ridge (n = 1.97, 200 nm x 2 um) on glass (1.52) under air a
 quasi-TE0 mode. Both solvers get the same meshes (ours, exported) and second-order elements
 (Nedelec x Lagrange; femwell: scikit-fem with scipy's shift-invert ARPACK). The reference is our
 solver on a much finer mesh; femwell's finest answer is printed against it too. femwell is not a
-project dependency: `make bench-modes` puts it in /tmp/cqdfem-femwell with the host's pip (pure
-Python wheels) and passes that directory with --femwell.
+project dependency: `make bench-modes` puts it in /tmp/cqdfem-femwell (or $CQDFEM_FEMWELL) with
+`make femwell` (pure Python wheels) and passes that directory with --femwell.
 """
 
 import argparse
@@ -34,23 +34,13 @@ def ours(cpl, res, symmetry=None):
 
 
 def femwell(sec):
-    """femwell's quasi-TE0 on the same triangles (µm units), order 2; (n_eff, dofs, seconds)."""
-    from femwell.maxwell.waveguide import compute_modes
-    from skfem import Basis, ElementTriP0, MeshTri
+    """femwell's quasi-TE0 on the same triangles (cqdfem.verification.femwell_mode); (n_eff, dofs,
+    seconds)."""
+    from cqdfem import verification
 
-    k0 = sec.k0
-    p = sec.mesh.geometry.x[:, :2] / k0 * 1e6
-    cells = compat.geometry_dofmap(sec.mesh)[:, :3]
     t = time.perf_counter()
-    mesh = MeshTri(np.ascontiguousarray(p.T), np.ascontiguousarray(cells.T))
-    basis0 = Basis(mesh, ElementTriP0())
-    eps = basis0.zeros()
-    eps[:] = sec.permittivity()
-    modes = compute_modes(basis0, eps, wavelength=LAM * 1e6, num_modes=1, order=2)
-    n = float(np.real(modes[0].n_eff))
-    seconds = time.perf_counter() - t
-    dofs = modes[0].basis.N
-    return n, dofs, seconds
+    mode = verification.femwell_mode(sec, LAM)
+    return float(np.real(mode.n_eff)), mode.basis.N, time.perf_counter() - t
 
 
 def main():

@@ -1,7 +1,8 @@
 """Verification studies: each solves a problem with a known answer at several resolutions and
 returns the errors with the observed order of convergence.
 
-The test suite asserts them (tests/test_thermal.py, tests/test_optics.py, tests/test_levels.py) and
+The test suite asserts them (tests/test_thermal.py, test_optics.py, test_levels.py,
+test_vectormodes.py, test_bands.py, test_absorption.py, test_coupling.py, test_uq.py, test_fdtr.py) and
 the documentation's V&V pages plot them (docs/vv/), so a page shows exactly what the tests check.
 Every study is usable alone::
 
@@ -290,14 +291,16 @@ def weak_grating(contrasts=(0.04, 0.02, 0.01)):
     return study
 
 
-# a peer: femwell (scikit-fem + scipy) on the same meshes. femwell is not a runtime package; `make docs`
-# and `make bench-modes` pip-install it (pure Python, pinned) into FEMWELL_DIR, under /tmp as the
-# runtime sees the host's /tmp and the repository only.
+# a peer: femwell (scikit-fem + scipy) on the same meshes. femwell is not a runtime package; `make
+# femwell` (run by `make docs`, `make bench-modes` and, non-fatally, `make test`) pip-installs it (pure
+# Python, pinned) into FEMWELL_DIR with the host's pip, else the runtime's. CQDFEM_FEMWELL must be
+# under /tmp or the repository: the runtime sees only those.
 FEMWELL_DIR = pathlib.Path(os.environ.get("CQDFEM_FEMWELL", "/tmp/cqdfem-femwell"))
 
 
-def _femwell_neff(section, wavelength):
-    """femwell's quasi-TE0 n_eff on ``section``'s own triangles (µm units), second order."""
+def femwell_mode(section, wavelength):
+    """femwell's fundamental mode on ``section``'s own triangles (µm units), second order (its
+    ``n_eff``, its ``basis.N`` dofs); femwell from FEMWELL_DIR or the path."""
     import sys
 
     from cqdfem import compat
@@ -313,8 +316,7 @@ def _femwell_neff(section, wavelength):
     basis0 = Basis(mesh, ElementTriP0())
     eps = basis0.zeros()
     eps[:] = section.permittivity()
-    modes = compute_modes(basis0, eps, wavelength=wavelength * 1e6, num_modes=1, order=2)
-    return float(np.real(modes[0].n_eff))
+    return compute_modes(basis0, eps, wavelength=wavelength * 1e6, num_modes=1, order=2)[0]
 
 
 def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
@@ -322,7 +324,7 @@ def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
     cqdfem.vectormodes and by femwell on the same triangles with second-order elements, against
     cqdfem's answer on a fine mesh (half width, PEC symmetry plane). No closed form exists: the check
     is that two independent codes converge to one n_eff at the same order. ``peer_errors`` holds
-    femwell's errors, ``difference`` |cqdfem − femwell| per mesh."""
+    femwell's errors, ``difference`` = ``|cqdfem − femwell|`` per mesh."""
     from mpi4py import MPI
 
     from cqdfem import optics, vectormodes
@@ -338,7 +340,7 @@ def ridge_peer(ladder=((4, 2), (6, 3), (8, 4)), reference=(24, 8)):
     for cpl, res in ladder:
         sec = vectormodes.from_slab(slab, lam, ridge=ridge, cells_per_layer=cpl, resolution=res, comm=MPI.COMM_SELF)
         ours.append(vectormodes.vector_modes(sec, count=1).modes[0].n_eff)
-        theirs.append(_femwell_neff(sec, lam))
+        theirs.append(float(np.real(femwell_mode(sec, lam).n_eff)))
         sizes.append(1 / cpl)
     study = Study("ridge-peer", "CQD ridge quasi-TE0: cqdfem and femwell on the same meshes",
                   f"cqdfem on a fine mesh ({ref_cells} cells per layer, half width): n_eff = {exact:.10f}",

@@ -1,9 +1,6 @@
 """Pump absorption by transfer matrix: closed forms (Airy, Fresnel, Beer-Lambert), energy
 conservation, and the absorbed profile integrating to the layer absorptance."""
 
-import cmath
-import math
-
 import numpy as np
 import pytest
 

@@ -88,7 +88,7 @@ def dfb():
     return optics.Slab.from_geometry(geo), bands.Grating.from_geometry(geo)
 
 
-def test_band_edges_converge_at_fourth_order_on_the_shipped_dfb(dfb):
+def test_band_edges_converge_at_fourth_order_on_the_shipped_dfb():
     """P2 eigenvalues converge as h⁴ (cqdfem.verification.band_edges, also the V&V page: each mesh
     against the next finer); the default mesh is within 1e-5 of the finest."""
     study = verification.band_edges()

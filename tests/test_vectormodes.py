@@ -2,7 +2,7 @@
 
 References: the three-layer slab dispersion relations (a laterally uniform film in a box whose side
 walls admit the x-independent mode), the half-loaded rectangular metal waveguide (Harrington's LSE/LSM
-transcendental equations, the DOLFINx demo's benchmark, derived again here) and the 1/w² approach of a
+transcendental equations, the DOLFINx demo's benchmark, in cqdfem.verification) and the 1/w² approach of a
 wide ridge to its slab.
 """
 import math
@@ -18,7 +18,7 @@ SLAB = optics.Slab(1.52, (("film", 200e-9, 1.97),), 1.0)
 
 # the half-loaded metal guide and its exact modes (Harrington's LSE/LSM equations) live in
 # cqdfem.verification, which the V&V page runs too
-A, B = verification.HL_A, verification.HL_B
+B = verification.HL_B
 half_loaded_exact = verification.half_loaded_exact
 
 

@@ -2,7 +2,8 @@
 
 Rank 0 makes the plan (the vertical nodes and, in 3D, the lateral triangulation with gmsh) and
 broadcasts it; every rank then makes its own share of the extruded cells with global vertex numbers
-computed arithmetically, and DOLFINx partitions the distributed cells. No rank ever holds the whole
+computed arithmetically, and the plan decides who owns which cells (horizontal slabs of cell layers,
+else columns of the lateral mesh, else DOLFINx's graph partitioner: ``_ownership``). No rank ever holds the whole
 mesh: rank 0's memory is that of the lateral mesh. If the plan fails on rank 0, every rank raises
 the same error (no rank is left waiting in a collective).
 """
