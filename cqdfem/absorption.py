@@ -9,7 +9,7 @@ each layer — the heat source of the thermal model (physics.md §9).
 Coherent part: the characteristic-matrix method with forward/backward amplitudes per layer (as in
 S. J. Byrnes, "Multilayer optical calculations", arXiv:1603.02720), s or p polarization, any angle.
 Layer absorptance is the drop of the Poynting flux across the layer; the profile is
-Im(ε)|E|²·k₀ / Re(n₀ cos θ₀) for s (and its p analogue), so it integrates to the same number.
+Im(ε)|E|²·k₀ / Re(n₀ cos θ₀) for s (and its p analogue), so it integrates to the same number::
 
     from cqdfem import absorption
     res = absorption.stack_absorption([("film", 120e-9, 1.97 + 0.078j)], cover=1.0,

@@ -17,6 +17,7 @@ effective-medium Bragg line. The wall partners are matched by their z coordinate
 the ranks, so the cell can be split across MPI ranks anywhere.
 
 The patterned layer's permittivity along x:
+
 - ``lines``: bars of width w (a 1D grating; exact for one);
 - ``square``: cylinders of diameter d on a square lattice, averaged over the other lattice direction
   (ε(x) = ε_gap + Δε · 2√(r² − x²)/Λ). Its Fourier coefficients along x are exactly those of the
@@ -33,7 +34,7 @@ radiation shows only as field left in the claddings (``outside_fraction``), not 
 
 κ follows from the splitting at fixed β: the band edges are ω_B ± κ v_g, so κ = π n_g Δλ / λ², n_g
 the effective-medium slab mode's group index (no material dispersion). First-order coupled-wave
-theory (TE, index coupling) gives Δλ/λ = Γ_ε |ε_m| with Γ_ε = ∫_grating f² / ∫ ε f² of that slab
+theory (TE, index coupling) gives Δλ/λ = Γ_ε ``|ε_m|`` with Γ_ε = ∫_grating f² / ∫ ε f² of that slab
 mode and ε_m the patterned layer's m-th Fourier coefficient: reported beside the cell's answer.
 """
 
@@ -224,7 +225,7 @@ def group_index(slab, wavelength, polarization="TE", rel=1e-3):
 def cwt_splitting(slab, grating, wavelength, order=2):
     """First-order coupled-wave Δλ (m) of a TE grating at its Bragg line ``wavelength``.
 
-    Δλ/λ = Γ_ε |Δε ε_m|, Γ_ε = ∫_grating f² / ∫ ε f², f the effective-medium slab mode's E_y.
+    Δλ/λ = Γ_ε ``|Δε ε_m|``, Γ_ε = ∫_grating f² / ∫ ε f², f the effective-medium slab mode's E_y.
     """
     eff = grating.effective_slab(slab)
     mode = optics.slab_modes(eff, wavelength, "TE", 1)[0]

@@ -7,6 +7,7 @@ less of it while lasing (stimulated emission carries part away), more as P_th(T)
 falls. That heat drives the next thermal step (explicitly: the step to t_{n+1} uses T(t_n)).
 
 Two ways to run it:
+
 - :func:`run_fem`: the heat solver itself in the loop (any mesh, any profile);
 - :func:`run_fast`: the thermal problem is linear (k, ρc independent of T), so the drive temperature
   for any heat history is a superposition (Duhamel) of one computed FEM step response

@@ -13,7 +13,7 @@ Dirichlet at the ends of windows long enough for the evanescent tails (checked: 
 not decayed is reported, and the window grown). Shift-and-invert near (k0 n_max)² finds the
 modes; only n_eff above both claddings' indices is guided — below cutoff no mode is reported.
 
-Γ per layer is reported two ways, named: ``field`` — the paper's ∫_layer |E|² / ∫ |E|² (TE: E_x;
+Γ per layer is reported two ways, named: ``field`` — the paper's ``∫_layer |E|² / ∫ |E|²`` (TE: E_x;
 TM: E_y ∝ H/n²) — and ``power`` — the share of the Poynting flux (TE: same as field; TM: ∫ H²/n²).
 """
 

@@ -1,6 +1,7 @@
 """Multiexciton kinetics in a dot film under a pump: rate equations and a kinetic Monte Carlo.
 
 Every dot holds N = 0, 1, 2, ... excitons (seed 000 Supp. Note 1):
+
 - absorption: Poisson, rate G per dot (G = σ I / hν), N → N + 1;
 - Auger: N → N − 1 at k_A(N) = (1/τ_XX)·s(N), s(2) = 1; the supplement scales the rate with the
   multiplicity (``auger_scaling="linear"``: s = N/2); "pairs" (N(N−1)/2) and "cubic" (N²(N−1)/4)

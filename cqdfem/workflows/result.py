@@ -48,7 +48,7 @@ class ModeFields:
     sets: list
 
     def write_xdmf(self, directory, field_format="xdmf"):
-        """modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve): E_t, E_z, |E|²; collective
+        """modes.xdmf (modes-TM.xdmf for a uniform stack's TM solve): E_t, E_z, ``|E|²``; collective
         (field_format concerns temperature snapshots only)."""
         from cqdfem import vectormodes
 
