@@ -535,10 +535,9 @@ class HeatSolver:
         else:
             ksp.setType("cg")
             ksp.getPC().setType("hypre")
-            if "pc_hypre_type" not in self._options:   # hypre refuses a second type once one is set
-                ksp.getPC().setHYPREType("boomeramg")
             ksp.setTolerances(rtol=self.rtol, atol=1e-30, max_it=500)
             ksp.setInitialGuessNonzero(True)
+            options["pc_hypre_type"] = "boomeramg"   # an option, not set here: hypre takes one type only
             options.update(AMG_OPTIONS if self.sm.mesh.topology.dim == 3 else {})
         options.update(self._options)
         ksp.setErrorIfNotConverged(True)

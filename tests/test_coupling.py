@@ -31,20 +31,25 @@ def half_space(d="1 um", film_cells=8):
     return g, meshlib.create(g)
 
 
-def test_stop_time_matches_the_closed_form():
-    # PLQY 0 and no stimulated share: the heat is A·I whatever the lasing state, so the film top
-    # follows the layer-source closed form and lasing stops where T0's inverse says, at a time we
-    # can compute exactly.
-    d, A, I = 1e-6, 0.5, 2e9
-    law = th.T0(1.2e9, T0=40.0)
-    device = coupling.Device(HeatModel(absorptance=A, plqy=0.0, thickness=d), law)
+def _exact_stop(law, d, A, I):
+    """When the film top (the layer-source closed form) reaches the law's temperature at I."""
     Q = A * I / d
-    T_stop = law.temperature_at(I)                     # 295 + 40 ln(2/1.2) = 315.4 K
+    T_stop = law.temperature_at(I)
 
     def top(t):
         return 295 + Q / RHOC * integrate.quad(lambda tau: erf(d / (2 * math.sqrt(ALPHA * tau))), 0, t)[0]
 
-    exact = optimize.brentq(lambda t: top(t) - T_stop, 1e-10, 1e-4, xtol=1e-16)
+    return optimize.brentq(lambda t: top(t) - T_stop, 1e-10, 1e-4, xtol=1e-16)
+
+
+def test_stop_time_matches_the_closed_form():
+    # PLQY 0 and no stimulated share: the heat is A·I whatever the lasing state, so the film top
+    # follows the layer-source closed form and lasing stops where T0's inverse says (295 + 40
+    # ln(2/1.2) = 315.4 K), at a time we can compute exactly.
+    d, A, I = 1e-6, 0.5, 2e9
+    law = th.T0(1.2e9, T0=40.0)
+    device = coupling.Device(HeatModel(absorptance=A, plqy=0.0, thickness=d), law)
+    exact = _exact_stop(law, d, A, I)
     g, sm = half_space()
     stops = []
     for ratio in (0.1, 0.05, 0.025):
@@ -67,15 +72,8 @@ def test_stop_time_converges_when_film_grading_and_steps_refine_together():
     from cqdfem import verification
 
     study = verification.loop_stop_time()
-    # the study's closed form against this file's own (test_stop_time_matches_the_closed_form's)
-    T_stop = th.T0(1.2e9, T0=40.0).temperature_at(2e9)
-    Q = 0.5 * 2e9 / 1e-6
-
-    def top(t):
-        return 295 + Q / RHOC * integrate.quad(lambda tau: erf(1e-6 / (2 * math.sqrt(ALPHA * tau))), 0, t)[0]
-
-    assert study.exact == pytest.approx(optimize.brentq(lambda t: top(t) - T_stop, 1e-10, 1e-4, xtol=1e-16),
-                                        rel=1e-9)
+    # the study's closed form against this file's own
+    assert study.exact == pytest.approx(_exact_stop(th.T0(1.2e9, T0=40.0), 1e-6, 0.5, 2e9), rel=1e-9)
     assert all(1.8 < o < 2.2 for o in study.orders), study.orders
     assert study.errors[-1] < 1e-4
 
