@@ -223,18 +223,25 @@ def half_loaded(degree=2, cells=(10, 20, 40)):
                  "cell size h / guide width", [1 / n for n in cells], errors, 2.0 * degree, "|n_eff − exact|")
 
 
-def band_edges(rungs=((6, 2), (12, 4), (24, 8), (48, 16))):
-    """Band edges of the shipped DFB cell (geometries/dfb-mgf2-643.toml, TE, Γ point, P2) under
-    refinement: no closed form exists for the real grating, so the error of each rung is its distance
-    to the next finer one (both edges, relative), which converges at the P2 eigenvalue order 4 —
-    the test also asserts the default (24, 8) within 1e-5 of the finest."""
+def band_edges(rungs=((6, 2), (12, 4), (24, 8), (48, 16)), geometry=None):
+    """Band edges of a DFB cell (default: the repository's geometries/dfb-mgf2-643.toml; TE, Γ
+    point, P2) under refinement: no closed form exists for the real grating, so the error of each
+    rung is its distance to the next finer one (both edges, relative), which converges at the P2
+    eigenvalue order 4 — the test also asserts the default (24, 8) within 1e-5 of the finest.
+
+    ``geometry``: a geometry file's path. An installed package has no geometries/ beside it (the
+    image's, a wheel's), so pass the path there."""
     from mpi4py import MPI
 
     from cqdfem import bands, optics
     from cqdfem.geometry import load_geometry
 
-    # the shipped file: the repository's geometries/ beside this package
-    geo = load_geometry(pathlib.Path(__file__).resolve().parents[1] / "geometries" / "dfb-mgf2-643.toml")
+    path = pathlib.Path(geometry) if geometry is not None else \
+        pathlib.Path(__file__).resolve().parents[1] / "geometries" / "dfb-mgf2-643.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such geometry file (band_edges(geometry=PATH) takes the "
+                                "DFB cell's geometry file; outside the repository pass its path)")
+    geo = load_geometry(path)
     slab, grating = optics.Slab.from_geometry(geo), bands.Grating.from_geometry(geo)
     runs = [bands.band_edges(slab, grating, cells=c, cells_per_layer=k, comm=MPI.COMM_SELF) for c, k in rungs]
     edges = [np.array(r.edges) for r in runs]

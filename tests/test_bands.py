@@ -88,6 +88,16 @@ def dfb():
     return optics.Slab.from_geometry(geo), bands.Grating.from_geometry(geo)
 
 
+def test_band_edges_study_takes_a_geometry_path_and_names_a_missing_one(tmp_path):
+    """Outside the repository (an installed package) the study gets its geometry by path, and the
+    same file by path gives the same edges as the default."""
+    rungs = ((6, 2), (12, 4))
+    given = verification.band_edges(rungs, geometry=ROOT / "geometries" / "dfb-mgf2-643.toml")
+    assert given.errors == pytest.approx(verification.band_edges(rungs).errors, rel=1e-12)
+    with pytest.raises(FileNotFoundError, match="nowhere.toml: no such geometry file"):
+        verification.band_edges(rungs, geometry=tmp_path / "nowhere.toml")
+
+
 def test_band_edges_converge_at_fourth_order_on_the_shipped_dfb():
     """P2 eigenvalues converge as h⁴ (cqdfem.verification.band_edges, also the V&V page: each mesh
     against the next finer); the default mesh is within 1e-5 of the finest."""
