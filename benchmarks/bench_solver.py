@@ -13,7 +13,8 @@ Presets: ``before`` = hypre's default BoomerAMG (Falgout, classical interpolatio
 the step size moves 16× or CG slows down); ``relaxed`` = tuned with rtol 1e-8 of each step's initial
 residual; ``hmis`` = tuned without reuse, ``reuse`` = hypre's defaults with reuse; ``icc`` = block
 Jacobi (a block per rank) with incomplete Cholesky of one level of fill in each block instead of AMG. Prints dofs, steps, AMG set-ups, CG iterations, time per step and the film's peak; compare
-the presets as whole processes.
+the presets as whole processes. The line also gives the set-up before the time loop (imports, mesh,
+forms), the part of a whole process that the steps' speed-up does not cover.
 
 Scale-out figures: ``--steps N`` runs the first N steps only; ``--profile`` adds the mesh time, each
 rank's peak memory (after meshing and at the end), its owned and ghost dofs, and PETSc's per-rank event
