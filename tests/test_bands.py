@@ -94,6 +94,7 @@ def test_band_edges_study_takes_a_geometry_path_and_names_a_missing_one(tmp_path
     rungs = ((6, 2), (12, 4))
     given = verification.band_edges(rungs, geometry=ROOT / "geometries" / "dfb-mgf2-643.toml")
     assert given.errors == pytest.approx(verification.band_edges(rungs).errors, rel=1e-12)
+    assert given.rungs == rungs and len(given.runs) == 2
     with pytest.raises(FileNotFoundError, match="nowhere.toml: no such geometry file"):
         verification.band_edges(rungs, geometry=tmp_path / "nowhere.toml")
 
