@@ -424,6 +424,8 @@ def absorption_closed_forms(wavelength=442e-9):
     profile integrating (Simpson) to each layer's absorptance."""
     import cmath
 
+    from scipy.integrate import simpson
+
     from cqdfem import absorption as ab
 
     rows = []
@@ -442,8 +444,6 @@ def absorption_closed_forms(wavelength=442e-9):
     c = ab.coherent([1.5, 1.5 + 1j * k, 1.5], [thick], wavelength)
     rows.append(("Beer-Lambert: 5 µm, k = 0.01", c.layer_absorptance(1),
                  1 - math.exp(-4 * math.pi * k * thick / wavelength), 3e-5))
-    from scipy.integrate import simpson
-
     z1, z2 = np.linspace(0, 100e-9, 4001), np.linspace(0, 50e-9, 4001)
     for pol in ("s", "p"):
         for angle in (0.0, 0.5, 1.2):
