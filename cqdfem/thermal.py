@@ -242,10 +242,12 @@ class HeatSolver:
         self._c = fem.Constant(mesh, PETSc.ScalarType(1.0))
         self._theta = fem.Constant(mesh, PETSc.ScalarType(1.0))
         self._a = fem.form(self._c * mass + self._theta * stiff)
-        self.M = compat.assemble_matrix(fem.form(mass), self.bcs, diagonal=0.0)
         self.K = compat.assemble_matrix(fem.form(stiff), self.bcs, diagonal=0.0)
+        self.M = None                         # the consistent mass; the lumped one is the vector _m_lumped
         if self.lumped:
             self._lump(dofs)
+        else:
+            self.M = compat.assemble_matrix(fem.form(mass), self.bcs, diagonal=0.0)
         self._L_shape = fem.form(v * w * dx)
         self._loads = []                      # (vector, profile, power W or None, name)
         if conv_load is not None:
@@ -281,24 +283,35 @@ class HeatSolver:
     # -- set-up ------------------------------------------------------------------------------------
 
     def _lump(self, bc_dofs):
-        """Replace M by its row sums (the consistent mass of P1 is not monotone: with steps far below
-        h²/α it over- and undershoots at the edge of the pump spot; the lumped mass does not)."""
-        from petsc4py import PETSc
+        """The lumped mass (the consistent mass of P1 is not monotone: with steps far below h²/α it
+        over- and undershoots at the edge of the pump spot; the lumped mass does not), as a vector.
 
-        ones = self.M.createVecRight()
-        ones.set(1.0)
-        m = self.M.createVecLeft()
-        self.M.mult(ones, m)                      # bc rows and columns are zero in M already
+        m_i is the row sum of the consistent mass with the fixed dofs' rows and columns removed:
+        Σ_{j free} ∫ρc φ_i φ_j w = ∫ρc φ_i (1 − g) w with g = Σ_{j fixed} φ_j, because the basis sums
+        to 1. One vector assembly, the same quadrature as the matrix, and no matrix: the time steps
+        multiply by it pointwise (a matrix with the stiffness's pattern for a diagonal cost a MatMult
+        per step and a copy of K's memory)."""
+        from dolfinx import fem
+        from dolfinx.fem import petsc
+
+        g = fem.Function(self.V)
+        g.x.array[bc_dofs] = 1.0
+        g.x.scatter_forward()
+        m = self._assemble_load(self.rho_c * (1.0 - g) * self.v * self.w * self.dx)
+        petsc.set_bc(m, self.bcs)                 # fixed rows: 0, as in the matrix with diagonal 0
         self._m_lumped = m
         self._bc_unit = m.duplicate()
         self._bc_unit.set(0.0)
         n_owned = self.V.dofmap.index_map.size_local
         owned = bc_dofs[bc_dofs < n_owned]
         self._bc_unit.array[owned] = 1.0          # owned dofs: local index = array index
-        self.M = self.K.duplicate()
-        self.M.zeroEntries()
-        self.M.setDiagonal(m, addv=PETSc.InsertMode.INSERT_VALUES)
-        self.M.assemble()
+
+    def _mass_mult(self, x, y):
+        """y = M x: a pointwise product with the lumped mass, a MatMult with the consistent one."""
+        if self.lumped:
+            y.pointwiseMult(self._m_lumped, x)
+        else:
+            self.M.mult(x, y)
 
     def _material_fields(self):
         from dolfinx import fem
@@ -586,7 +599,7 @@ class HeatSolver:
         if self.scheme == "cn" and previous is not None:
             c, theta = 1.0 / dt, 0.5
             self.K.mult(u, work)                          # b = M u/dt - K u/2 + (F0 + F1)/2
-            self.M.mult(u, b)
+            self._mass_mult(u, b)
             b.scale(1.0 / dt)
             b.axpy(-0.5, work)
             self._add_loads(b, t0, t1, (0.5, 0.5))
@@ -596,11 +609,11 @@ class HeatSolver:
             u.copy(work)                                  # work = ((1+ω) u - ω²/(1+ω) u_prev)/dt
             work.scale((1 + omega) / dt)
             work.axpy(-omega * omega / (1 + omega) / dt, previous)
-            self.M.mult(work, b)
+            self._mass_mult(work, b)
             self._add_loads(b, t0, t1, (0.0, 1.0))
         else:                                             # backward Euler
             c, theta = 1.0 / dt, 1.0
-            self.M.mult(u, b)
+            self._mass_mult(u, b)
             b.scale(1.0 / dt)
             self._add_loads(b, t0, t1, (0.0, 1.0))
         petsc.set_bc(b, self.bcs)

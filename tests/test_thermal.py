@@ -294,6 +294,40 @@ def test_two_ranks_equal_one_rank(model):
     assert world[0][-1] < world[0].max()
 
 
+@pytest.mark.mpi
+@pytest.mark.parametrize("model,degree", [("axisymmetric", 1), ("3d", 1), ("axisymmetric", 2)])
+def test_lumped_mass_is_the_row_sums_of_the_consistent_one(model, degree):
+    """The lumped mass, one vector assembly, against the row sums of the consistent matrix with the
+    fixed rows and columns removed (a MatMult with ones), and its total against ∫ρc dV in closed form."""
+    import ufl
+    from dolfinx import fem
+
+    from cqdfem import compat
+
+    mesh, domain, substrate = PARALLEL_MODELS[model]
+    g = geometry([("substrate", '"MgF2"', substrate, False), ("film", '"CQD-inorganic"', "120 nm", True)],
+                 mesh=mesh, domain=domain)
+    sm = meshlib.create(g)
+    fixed = thermal.HeatSolver(sm, fixed=("bottom",), degree=degree)
+    u, v = ufl.TrialFunction(fixed.V), ufl.TestFunction(fixed.V)
+    M = compat.assemble_matrix(fem.form(fixed.rho_c * u * v * fixed.w * fixed.dx), fixed.bcs, diagonal=0.0)
+    ones, rows = M.createVecRight(), M.createVecLeft()
+    ones.set(1.0)
+    M.mult(ones, rows)
+    m = fixed._m_lumped
+    assert rows.getSize() == m.getSize()
+    rows.axpy(-1.0, m)
+    assert rows.norm(3) <= 1e-12 * m.norm(3)        # PETSc's NORM_INFINITY
+    assert fixed.M is None                          # no matrix kept for a diagonal
+
+    # nothing fixed: the lumped masses add up to the whole heat capacity, Σ ρc V over the layers
+    free = thermal.HeatSolver(sm, fixed=(), degree=degree)
+    expected = sum(sm.region_material[name].volumetric_heat_capacity * volume
+                   for name, volume in sm.volumes().items())        # regions tile the model
+    assert free._m_lumped.sum() == pytest.approx(expected, rel=1e-12)
+    assert free._m_lumped.sum() > m.sum() > 0.5 * expected          # fixing the bottom removed some
+
+
 def test_failed_solve_is_an_error():
     # the solver's own PETSc options (its prefix: a global -ksp_max_it would not reach it)
     g, sm = spot_model(2, "80 um", "40 um", spot='spot = ["20 um", "12 um"]')
