@@ -124,9 +124,10 @@ def sweep(model, comm, on_step=None):
     sm = meshlib.create(model.geometry, comm)
     # the response on a grid fine enough to interpolate at any age (steps double from first_step)
     times = thermal.time_grid(th.end_time, th.first_step, th.step_ratio / 2, th.max_step)
-    response = coupling.step_response(heat_solver(sm, model), times, drive=model.coupling.drive, steady=False,
+    # R_ss on the solver of the step response: same unit load, same drive, no second set-up
+    response = coupling.step_response(heat_solver(sm, model), times, drive=model.coupling.drive, steady=True,
                                       shape=model.film_shape)
-    resistance = coupling.steady_resistance(heat_solver(sm, model), model.coupling.drive, shape=model.film_shape)
+    resistance = response.steady_K_per_W_m3
     t_fem = time.perf_counter() - wall0
     durations = sw.durations or (profile.duration,)
     rows = []
