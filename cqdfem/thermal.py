@@ -239,14 +239,14 @@ class HeatSolver:
                 term = h * (T_amb - self.T_fixed) * v * w * ds(stack_mesh.boundaries[role])
                 conv_load = term if conv_load is None else conv_load + term
         self._convection = convection
-        self._c = fem.Constant(mesh, PETSc.ScalarType(1.0))
-        self._theta = fem.Constant(mesh, PETSc.ScalarType(1.0))
-        self._a = fem.form(self._c * mass + self._theta * stiff)
         self.K = compat.assemble_matrix(fem.form(stiff), self.bcs, diagonal=0.0)
-        self.M = None                         # the consistent mass; the lumped one is the vector _m_lumped
-        if self.lumped:
+        if self.lumped:                       # A = θK + c·diag(m) from K and the vector m: no mass form
+            self.M = self._a = None
             self._lump(dofs)
-        else:
+        else:                                 # A = c·M + θK assembled from one form per (c, θ)
+            self._c = fem.Constant(mesh, PETSc.ScalarType(1.0))
+            self._theta = fem.Constant(mesh, PETSc.ScalarType(1.0))
+            self._a = fem.form(self._c * mass + self._theta * stiff)
             self.M = compat.assemble_matrix(fem.form(mass), self.bcs, diagonal=0.0)
         self._L_shape = fem.form(v * w * dx)
         self._loads = []                      # (vector, profile, power W or None, name)
